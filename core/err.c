@@ -1,0 +1,65 @@
+/*
+ * err.c - error texts and the per-thread error detail.
+ *
+ * A code alone cannot say which line or which field was bad, and the
+ * library must not print; a small thread-local buffer carries that one
+ * line to whoever shows it. Thread-local because the FUSE daemon and the
+ * sync client run several threads.
+ */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lakeview/err.h"
+
+#define LV_ERR_DETAIL_MAX 512
+
+static __thread char detail[LV_ERR_DETAIL_MAX];
+
+static const char *const texts[] = {
+	[LV_EBADJSON - LV_EFIRST] = "malformed JSON",
+	[LV_EBADVALUE - LV_EFIRST] = "value of the wrong type or shape",
+	[LV_EBADNAME - LV_EFIRST] = "unsafe table or column name",
+	[LV_ETOOBIG - LV_EFIRST] = "value or line too large",
+	[LV_ENOSTORE - LV_EFIRST] = "not a lakeview store",
+	[LV_EFORMAT - LV_EFIRST] = "store written by an incompatible version",
+	[LV_ENOTABLE - LV_EFIRST] = "no such table in the store",
+	[LV_ESCHEMA - LV_EFIRST] = "schema change that cannot be applied",
+	[LV_ECONF - LV_EFIRST] = "bad lakeview.conf",
+	[LV_ECHANGED - LV_EFIRST] = "too many changes to follow",
+	[LV_EREMOTE - LV_EFIRST] = "the remote service answered an error",
+};
+
+const char *lv_strerror(int rc)
+{
+	if (rc == 0)
+		return "success";
+	if (rc >= LV_EFIRST && rc < LV_ELAST)
+		return texts[rc - LV_EFIRST];
+	if (rc <= MDB_KEYEXIST && rc >= MDB_LAST_ERRCODE)
+		return mdb_strerror(rc);
+	if (rc < 0)
+		return strerror(-rc);
+	return strerror(rc);
+}
+
+const char *lv_err_detail(void)
+{
+	return detail;
+}
+
+void lv_err_clear(void)
+{
+	detail[0] = '\0';
+}
+
+int lv_err_set(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/**
+ * @file lake.h
+ * @brief Applying changes and materialising the lake: partitions,
+ *        snapshots, model.json, the option-set CSVs.
+ *
+ * Caveats first:
+ *  - A batch is one LMDB write transaction: every change of the batch, the
+ *    files they touch, the per-table manifest and whatever sync state the
+ *    caller attaches commit together or not at all. A crash loses at most
+ *    the batch in flight, never part of it; re-applying a committed batch
+ *    changes nothing (a change whose id and versionnumber the store has
+ *    already seen is skipped, and so is one older than what it holds).
+ *  - While a batch is open the store's writer lock is held: other writers
+ *    wait. Keep batches bounded (lakectl commits every 10,000 changes).
+ *  - Items are Web API change-tracking items exactly as a delta page holds
+ *    them: a row object with `@odata.etag`, `<table>id` and values, or a
+ *    deleted entry `{"@odata.context":"…/$deletedEntity","id":…}`.
+ */
+#ifndef LAKEVIEW_LAKE_H
+#define LAKEVIEW_LAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lakeview/store.h"
+#include "lakeview/table.h"
+
+/** Largest value one column may hold (bytes of its CSV text). */
+#define LV_VALUE_MAX (8u << 20)
+
+struct lv_batch;
+
+/** What a batch did. */
+struct lv_batch_stats {
+	uint64_t applied;      /**< changes logged and materialised */
+	uint64_t upserts;
+	uint64_t deletes;
+	uint64_t skipped;      /**< duplicates and stale versions */
+	uint64_t first_seq, last_seq;
+	uint64_t bytes_encoded;  /**< CSV bytes (re)written to chunks */
+};
+
+/**
+ * Begin a batch of changes to table @p table.
+ * @return 0, LV_ENOTABLE, or store errors. Blocks while another process
+ *         holds the writer lock.
+ */
+int lv_batch_begin(struct lv_store *st, const char *table,
+		   struct lv_batch **out) __attribute__((warn_unused_result));
+
+/**
+ * Apply one item (JSON text of one row or deleted entry).
+ * @param applied  set to 1 if applied, 0 if skipped as a duplicate/stale
+ * @return 0, or LV_EBADJSON / LV_EBADVALUE / LV_ETOOBIG with the detail
+ *         naming the field. After an error the batch must be aborted.
+ */
+int lv_batch_item(struct lv_batch *b, const char *json, size_t len,
+		  int *applied) __attribute__((warn_unused_result));
+
+/** The table the batch writes to (its sync state may be edited). */
+struct lv_table *lv_batch_table(struct lv_batch *b);
+
+/**
+ * Materialise and commit everything the batch holds (including changes
+ * made to lv_batch_table()). The batch is freed, whatever the result.
+ */
+int lv_batch_commit(struct lv_batch *b, struct lv_batch_stats *stats)
+	__attribute__((warn_unused_result));
+
+/** Drop the batch; nothing of it reaches the store. */
+void lv_batch_abort(struct lv_batch *b);
+
+/** Store-wide snapshot counts. */
+struct lv_snapshot_stats {
+	unsigned taken;     /**< snapshot files created */
+	unsigned retired;   /**< old snapshot files removed */
+};
+
+/**
+ * Take a snapshot of every partition changed since its last snapshot,
+ * point the root model.json at the newest snapshots, retire the snapshots
+ * beyond the newest 5 of each partition. One commit.
+ */
+int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
+	__attribute__((warn_unused_result));
+
+#endif

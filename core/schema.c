@@ -1,0 +1,517 @@
+/*
+ * schema.c - Dataverse metadata -> lake columns, and table records.
+ *
+ * The mapping from Dataverse attribute types to CDM data types is written
+ * down here once, as a table (map[] below), because the lake's consumers
+ * bind CSV columns to model.json attributes by position and type: an
+ * accidental change of one row of this table would break every reader.
+ * Rows marked INFERRED are our decisions where no source settled it
+ * (reference/dataverse-api.md §2.3, lake-format.md §2.4):
+ *
+ *   AttributeType        dataType         CSV value format
+ *   Uniqueidentifier     guid             lowercase, unquoted
+ *   Lookup/Owner/Customer guid            from _<name>_value (INFERRED)
+ *   String, Memo         string           quoted; maxLength = MaxLength
+ *   EntityName           string           quoted (INFERRED)
+ *   Integer, BigInt      int64
+ *   Picklist/State/Status int64           the option code (INFERRED)
+ *   Decimal              decimal(38,Precision)  number text as received
+ *   Money                decimal(38,4)    (INFERRED: money's DB scale 4)
+ *   Double               double           number text as received
+ *   Boolean              boolean          True / False
+ *   DateTime createdon   dateTimeOffset   yyyy-MM-ddTHH:mm:ss.fffffff+00:00
+ *   DateTime others      dateTime         yyyy-MM-ddTHH:mm:ssZ (DateOnly:
+ *                                         T00:00:00Z, INFERRED)
+ *   Virtual with AttributeTypeName MultiSelectPicklistType
+ *                        string           the codes as sent, quoted
+ *   Virtual (others), PartyList, CalendarRules, ManagedProperty,
+ *   Image/File, attributes with AttributeOf, IsValidForRead false: skipped
+ *
+ * The lake's columns are Id, SinkCreatedOn, SinkModifiedOn, the mapped
+ * attributes in metadata order, then IsDelete on append-only tables;
+ * attributes added later go after all of those.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jrow.h"
+#include "lakeview/err.h"
+#include "lakeview/table.h"
+#include "table_i.h"
+
+static const char *const reserved[] = {
+	"model", "optionsetmetadata", "microsoft", "snapshot", "changelog",
+	"entitysyncfailure",
+};
+
+int lv_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > LV_COL_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return 0;
+	return 1;
+}
+
+static int table_name_ok(const char *name)
+{
+	if (!lv_name_ok(name) || strlen(name) > LV_TABLE_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcasecmp(name, reserved[i]) == 0)
+			return 0;
+	return 1;
+}
+
+void lv_table_free(struct lv_table *t)
+{
+	free(t->cols);
+	free(t->options_json);
+	free(t->sync_json);
+	t->cols = NULL;
+	t->options_json = NULL;
+	t->sync_json = NULL;
+	t->ncols = 0;
+}
+
+static int add_col(struct lv_table *t, const char *name, const char *prop,
+		   const char *attrtype, int type, int fmt, int flags,
+		   int maxlen, int precision, int scale)
+{
+	struct lv_column *c, *nc;
+
+	if (t->ncols >= LV_TABLE_MAX_COLS)
+		return lv_err_set(LV_ETOOBIG, "table %s: more than %d columns",
+				  t->name, LV_TABLE_MAX_COLS);
+	for (size_t i = 0; i < t->ncols; i++)
+		if (strcasecmp(t->cols[i].name, name) == 0)
+			return lv_err_set(LV_EBADVALUE, "table %s: column '%s' appears twice",
+					  t->name, name);
+	nc = realloc(t->cols, (t->ncols + 1) * sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	t->cols = nc;
+	c = &t->cols[t->ncols++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->prop, sizeof(c->prop), "%s", prop);
+	snprintf(c->attrtype, sizeof(c->attrtype), "%s", attrtype);
+	c->type = (uint8_t)type;
+	c->fmt = (uint8_t)fmt;
+	c->flags = (uint16_t)flags;
+	c->maxlen = maxlen;
+	c->precision = (int16_t)precision;
+	c->scale = (int16_t)scale;
+	c->hash = lv_jrow_hash(c->prop, strlen(c->prop));
+	return 0;
+}
+
+void lv_table_index(struct lv_table *t)
+{
+	t->icreatedon = -1;
+	t->iversion = -1;
+	for (size_t i = 0; i < t->ncols; i++) {
+		t->cols[i].hash = lv_jrow_hash(t->cols[i].prop, strlen(t->cols[i].prop));
+		if (strcmp(t->cols[i].name, "createdon") == 0 && !(t->cols[i].flags & LV_COL_REMOVED))
+			t->icreatedon = (int)i;
+		if (strcmp(t->cols[i].name, "versionnumber") == 0)
+			t->iversion = (int)i;
+	}
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_object(v))
+		v = json_object_get(v, "Value");
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Map one attribute. Returns 1 when it becomes a column, 0 when skipped. */
+static int map_attr(json_t *a, const char *table, int *type, int *fmt,
+		    int *maxlen, int *precision, int *scale, int *lookup)
+{
+	const char *at = jstr(a, "AttributeType");
+	const char *tn = jstr(a, "AttributeTypeName");
+	const char *name = jstr(a, "LogicalName");
+	const char *beh = jstr(a, "DateTimeBehavior");
+	json_t *of = json_object_get(a, "AttributeOf");
+	json_t *rd = json_object_get(a, "IsValidForRead");
+	json_t *ml = json_object_get(a, "MaxLength");
+	json_t *pr = json_object_get(a, "Precision");
+
+	(void)table;
+	*fmt = LV_F_PLAIN;
+	*maxlen = -1;
+	*precision = 0;
+	*scale = 0;
+	*lookup = 0;
+	if (!at || !name)
+		return 0;
+	if (of && !json_is_null(of))
+		return 0;
+	if (json_is_false(rd))
+		return 0;
+	if (!strcmp(at, "Uniqueidentifier")) {
+		*type = LV_T_GUID;
+	} else if (!strcmp(at, "Lookup") || !strcmp(at, "Owner") ||
+		   !strcmp(at, "Customer")) {
+		*type = LV_T_GUID;
+		*lookup = 1;
+	} else if (!strcmp(at, "String") || !strcmp(at, "Memo")) {
+		*type = LV_T_STRING;
+		if (json_is_integer(ml) && json_integer_value(ml) > 0)
+			*maxlen = (int)json_integer_value(ml);
+	} else if (!strcmp(at, "EntityName")) {
+		*type = LV_T_STRING;
+		*maxlen = 64;
+	} else if (!strcmp(at, "Integer") || !strcmp(at, "BigInt") ||
+		   !strcmp(at, "Picklist") || !strcmp(at, "State") ||
+		   !strcmp(at, "Status")) {
+		*type = LV_T_INT64;
+	} else if (!strcmp(at, "Decimal")) {
+		*type = LV_T_DECIMAL;
+		*precision = 38;
+		*scale = json_is_integer(pr) ? (int)json_integer_value(pr) : 10;
+	} else if (!strcmp(at, "Money")) {
+		*type = LV_T_DECIMAL;
+		*precision = 38;
+		*scale = 4;
+	} else if (!strcmp(at, "Double")) {
+		*type = LV_T_DOUBLE;
+	} else if (!strcmp(at, "Boolean")) {
+		*type = LV_T_BOOLEAN;
+	} else if (!strcmp(at, "DateTime")) {
+		if (!strcmp(name, "createdon")) {
+			*type = LV_T_DATETIMEOFFSET;
+			*fmt = LV_F_DATE_OFF7;
+		} else {
+			*type = LV_T_DATETIME;
+			*fmt = LV_F_DATE_Z;
+		}
+		(void)beh;
+	} else if (!strcmp(at, "Virtual") && tn &&
+		   !strcmp(tn, "MultiSelectPicklistType")) {
+		*type = LV_T_STRING;
+		*fmt = LV_F_MULTI;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static int labels_rows(json_t *rows, json_t *label, json_t *prefix,
+		       json_t *suffix)
+{
+	json_t *ll = json_object_get(label, "LocalizedLabels"), *l;
+	size_t i;
+
+	json_array_foreach(ll, i, l) {
+		json_t *row = json_deep_copy(prefix);
+		json_t *code = json_object_get(l, "LanguageCode");
+		json_t *text = json_object_get(l, "Label");
+
+		if (!row)
+			return -ENOMEM;
+		json_array_append_new(row, json_string("False"));
+		json_array_append_new(row, json_integer(json_is_integer(code) ?
+							json_integer_value(code) : 1033));
+		json_array_append_new(row, json_string(json_is_string(text) ?
+						       json_string_value(text) : ""));
+		if (suffix)
+			json_array_extend(row, suffix);
+		json_array_append_new(rows, row);
+	}
+	return 0;
+}
+
+/* Option-set, state, status and target rows for the OptionsetMetadata CSVs. */
+static int collect_options(json_t *opts, const char *table, json_t *a)
+{
+	const char *at = jstr(a, "AttributeType");
+	const char *name = jstr(a, "LogicalName");
+	json_t *os = json_object_get(a, "OptionSet"), *o;
+	json_t *targets = json_object_get(a, "Targets"), *tg;
+	size_t i;
+	int rc = 0;
+
+	if (!at || !name)
+		return 0;
+	if (json_is_array(targets)) {
+		json_array_foreach(targets, i, tg) {
+			char ref[LV_TABLE_NAME_MAX + 140];
+
+			if (!json_is_string(tg))
+				continue;
+			if (snprintf(ref, sizeof(ref), "%.128sid", json_string_value(tg)) >= (int)sizeof(ref))
+				continue;
+			json_array_append_new(json_object_get(opts, "target"),
+				json_pack("[ssss]", table, name, json_string_value(tg), ref));
+		}
+	}
+	if (!json_is_object(os))
+		os = json_object_get(a, "GlobalOptionSet");
+	if (!json_is_object(os))
+		return 0;
+	json_array_foreach(json_object_get(os, "Options"), i, o) {
+		json_t *val = json_object_get(o, "Value");
+		json_t *label = json_object_get(o, "Label");
+		json_t *prefix = NULL, *suffix = NULL;
+		const char *set = NULL;
+
+		if (!json_is_integer(val))
+			continue;
+		if (!strcmp(at, "State")) {
+			set = "state";
+			prefix = json_pack("[sI]", table, json_integer_value(val));
+		} else if (!strcmp(at, "Status")) {
+			json_t *state = json_object_get(o, "State");
+
+			set = "status";
+			prefix = json_pack("[sII]", table,
+					   json_is_integer(state) ? json_integer_value(state) : 0,
+					   json_integer_value(val));
+		} else if (json_is_true(json_object_get(os, "IsGlobal"))) {
+			const char *gname = jstr(os, "Name");
+
+			set = "globaloptionset";
+			prefix = json_pack("[sI]", name, json_integer_value(val));
+			suffix = json_pack("[sss]", gname ? gname : name, table, "");
+		} else {
+			set = "optionset";
+			prefix = json_pack("[ssI]", table, name, json_integer_value(val));
+		}
+		if (!prefix)
+			rc = -ENOMEM;
+		if (!rc)
+			rc = labels_rows(json_object_get(opts, set), label, prefix, suffix);
+		json_decref(prefix);
+		json_decref(suffix);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int lv_table_from_metadata(const char *json, size_t len, int append_only,
+			   int by_month, struct lv_table *t)
+{
+	json_error_t jerr;
+	json_t *root, *attrs, *a, *opts = NULL;
+	const char *name, *set, *idattr;
+	size_t i;
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return lv_err_set(LV_EBADJSON, "schema: %s at line %d column %d",
+				  jerr.text, jerr.line, jerr.column);
+	name = jstr(root, "LogicalName");
+	set = jstr(root, "EntitySetName");
+	idattr = jstr(root, "PrimaryIdAttribute");
+	attrs = json_object_get(root, "Attributes");
+	if (!name || !json_is_array(attrs)) {
+		rc = lv_err_set(LV_EBADJSON, "schema: expected an EntityDefinitions document with LogicalName and Attributes (GET EntityDefinitions(LogicalName='x')?$expand=Attributes)");
+		goto out;
+	}
+	if (!table_name_ok(name)) {
+		rc = lv_err_set(LV_EBADNAME, "schema: table name '%s' is not a Dataverse logical name (letters, digits, '_')", name);
+		goto out;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	for (char *p = t->name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(t->entityset, sizeof(t->entityset), "%s", set ? set : name);
+	if (idattr)
+		snprintf(t->idattr, sizeof(t->idattr), "%s", idattr);
+	else
+		snprintf(t->idattr, sizeof(t->idattr), "%.126sid", t->name);
+	if (!lv_name_ok(t->idattr) || (set && !lv_name_ok(set))) {
+		rc = lv_err_set(LV_EBADNAME, "schema: bad PrimaryIdAttribute or EntitySetName in table %s", t->name);
+		goto out;
+	}
+	t->append_only = append_only;
+	t->by_month = by_month;
+	snprintf(t->state, sizeof(t->state), "%s", LV_STATE_NOTSTARTED);
+	rc = add_col(t, "Id", "", "Uniqueidentifier", LV_T_GUID, LV_F_PLAIN, LV_COL_ID, -1, 0, 0);
+	if (!rc)
+		rc = add_col(t, "SinkCreatedOn", "", "DateTime", LV_T_DATETIME, LV_F_SINK, LV_COL_SINK_C, -1, 0, 0);
+	if (!rc)
+		rc = add_col(t, "SinkModifiedOn", "", "DateTime", LV_T_DATETIME, LV_F_SINK, LV_COL_SINK_M, -1, 0, 0);
+	if (rc)
+		goto out;
+	opts = json_pack("{s[]s[]s[]s[]s[]}", "optionset", "globaloptionset",
+			 "state", "status", "target");
+	if (!opts) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(attrs, i, a) {
+		const char *an = jstr(a, "LogicalName");
+		const char *at = jstr(a, "AttributeType");
+		int type, fmt, maxlen, prec, scale, lookup;
+		char prop[LV_COL_NAME_MAX + 16];
+
+		if (!json_is_object(a) || !an) {
+			rc = lv_err_set(LV_EBADJSON, "schema: attribute %zu of table %s has no LogicalName", i, t->name);
+			goto out;
+		}
+		if (!map_attr(a, t->name, &type, &fmt, &maxlen, &prec, &scale, &lookup))
+			continue;
+		if (!lv_name_ok(an)) {
+			rc = lv_err_set(LV_EBADNAME, "schema: column name '%s' of table %s is not a Dataverse logical name (letters, digits, '_')", an, t->name);
+			goto out;
+		}
+		snprintf(prop, sizeof(prop), lookup ? "_%s_value" : "%s", an);
+		rc = add_col(t, an, prop, at, type, fmt, 0, maxlen, prec, scale);
+		if (!rc)
+			rc = collect_options(opts, t->name, a);
+		if (rc)
+			goto out;
+	}
+	if (append_only) {
+		rc = add_col(t, "IsDelete", "", "Boolean", LV_T_BOOLEAN, LV_F_PLAIN, LV_COL_ISDELETE, -1, 0, 0);
+		if (rc)
+			goto out;
+	}
+	t->options_json = json_dumps(opts, JSON_COMPACT);
+	if (!t->options_json) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	lv_table_index(t);
+	/* Append-only is forced for tables without createdon (lake-format §1.3) */
+	if (t->icreatedon < 0 && !t->append_only) {
+		t->append_only = 1;
+		rc = add_col(t, "IsDelete", "", "Boolean", LV_T_BOOLEAN, LV_F_PLAIN, LV_COL_ISDELETE, -1, 0, 0);
+		if (rc)
+			goto out;
+		lv_table_index(t);
+	}
+	if (t->append_only)
+		t->by_month = 0;  /* append-only tables are partitioned by Year */
+out:
+	json_decref(opts);
+	json_decref(root);
+	if (rc)
+		lv_table_free(t);
+	return rc;
+}
+
+/* --- table records ------------------------------------------------------ */
+
+static const char *const type_names[] = {
+	[LV_T_GUID] = "guid", [LV_T_STRING] = "string", [LV_T_INT64] = "int64",
+	[LV_T_DECIMAL] = "decimal", [LV_T_DOUBLE] = "double",
+	[LV_T_BOOLEAN] = "boolean", [LV_T_DATETIME] = "dateTime",
+	[LV_T_DATETIMEOFFSET] = "dateTimeOffset",
+};
+
+const char *lv_ctype_name(int type)
+{
+	if (type < 0 || type > LV_T_DATETIMEOFFSET)
+		return "unclassified";
+	return type_names[type];
+}
+
+char *lv_table_to_json(const struct lv_table *t)
+{
+	json_t *o, *cols;
+	char *s;
+
+	cols = json_array();
+	for (size_t i = 0; cols && i < t->ncols; i++) {
+		const struct lv_column *c = &t->cols[i];
+
+		json_array_append_new(cols, json_pack("{sssssssisisisisisi}",
+			"name", c->name, "prop", c->prop, "attrtype", c->attrtype,
+			"type", (int)c->type, "fmt", (int)c->fmt, "flags", (int)c->flags,
+			"maxlen", (int)c->maxlen, "precision", (int)c->precision,
+			"scale", (int)c->scale));
+	}
+	o = json_pack("{sIsssssssbsbsssssIsIsIsIsIso}",
+		      "id", (json_int_t)t->id, "name", t->name,
+		      "entityset", t->entityset, "idattr", t->idattr,
+		      "append_only", t->append_only, "by_month", t->by_month,
+		      "state", t->state, "reason", t->reason,
+		      "count", (json_int_t)t->count, "added", (json_int_t)t->added,
+		      "last_sync", (json_int_t)t->last_sync,
+		      "initial_done", (json_int_t)t->initial_done,
+		      "last_change", (json_int_t)t->last_change,
+		      "columns", cols);
+	if (!o)
+		return NULL;
+	if (t->options_json)
+		json_object_set_new(o, "options", json_loads(t->options_json, 0, NULL));
+	if (t->sync_json)
+		json_object_set_new(o, "sync", json_loads(t->sync_json, 0, NULL));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+int lv_table_from_json(const char *s, size_t len, struct lv_table *t)
+{
+	json_t *o, *cols, *c, *v;
+	json_error_t jerr;
+	size_t i;
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	o = json_loadb(s, len, 0, &jerr);
+	if (!o)
+		return -EIO;
+	t->id = (uint32_t)json_integer_value(json_object_get(o, "id"));
+	snprintf(t->name, sizeof(t->name), "%s", json_string_value(json_object_get(o, "name")) ?: "");
+	snprintf(t->entityset, sizeof(t->entityset), "%s", json_string_value(json_object_get(o, "entityset")) ?: "");
+	snprintf(t->idattr, sizeof(t->idattr), "%s", json_string_value(json_object_get(o, "idattr")) ?: "");
+	t->append_only = json_is_true(json_object_get(o, "append_only"));
+	t->by_month = json_is_true(json_object_get(o, "by_month"));
+	snprintf(t->state, sizeof(t->state), "%s", json_string_value(json_object_get(o, "state")) ?: "");
+	snprintf(t->reason, sizeof(t->reason), "%s", json_string_value(json_object_get(o, "reason")) ?: "");
+	t->count = (uint64_t)json_integer_value(json_object_get(o, "count"));
+	t->added = json_integer_value(json_object_get(o, "added"));
+	t->last_sync = json_integer_value(json_object_get(o, "last_sync"));
+	t->initial_done = json_integer_value(json_object_get(o, "initial_done"));
+	t->last_change = json_integer_value(json_object_get(o, "last_change"));
+	cols = json_object_get(o, "columns");
+	json_array_foreach(cols, i, c) {
+		rc = add_col(t, json_string_value(json_object_get(c, "name")) ?: "?",
+			     json_string_value(json_object_get(c, "prop")) ?: "",
+			     json_string_value(json_object_get(c, "attrtype")) ?: "",
+			     (int)json_integer_value(json_object_get(c, "type")),
+			     (int)json_integer_value(json_object_get(c, "fmt")),
+			     (int)json_integer_value(json_object_get(c, "flags")),
+			     (int)json_integer_value(json_object_get(c, "maxlen")),
+			     (int)json_integer_value(json_object_get(c, "precision")),
+			     (int)json_integer_value(json_object_get(c, "scale")));
+		if (rc)
+			goto out;
+	}
+	v = json_object_get(o, "options");
+	if (v) {
+		t->options_json = json_dumps(v, JSON_COMPACT);
+		if (!t->options_json)
+			rc = -ENOMEM;
+	}
+	v = json_object_get(o, "sync");
+	if (!rc && v && !json_is_null(v)) {
+		t->sync_json = json_dumps(v, JSON_COMPACT);
+		if (!t->sync_json)
+			rc = -ENOMEM;
+	}
+	lv_table_index(t);
+out:
+	json_decref(o);
+	if (rc)
+		lv_table_free(t);
+	return rc;
+}

@@ -1,0 +1,170 @@
+/*
+ * snapshot.c - read-only timestamped copies of the live partitions.
+ *
+ * A snapshot is `<table>/Snapshot/<partition>_<unix-seconds>.csv` sharing
+ * the partition's manifest: it costs one node record, whatever the size of
+ * the partition, and it can never change afterwards because the next
+ * write to the partition copies the manifest instead of editing it.
+ * A partition gets a new snapshot only when its generation moved since
+ * its newest snapshot (the snapshot node keeps the generation it copied).
+ * Retention: the newest LV_SNAPSHOT_KEEP per partition stay; the root
+ * model.json, rewritten in the same commit, points at the newest, so a
+ * referenced snapshot is never retired.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lake_i.h"
+#include "lakeview/err.h"
+#include "tree_i.h"
+
+struct snap_ctx {
+	struct lv_wtxn *w;
+	struct lv_snapshot_stats *stats;
+};
+
+static int children(struct lv_wtxn *w, uint64_t dir, struct lv_node **out, size_t *n)
+{
+	unsigned char ck[16];
+	MDB_val k = { 16, ck }, d;
+	MDB_cursor *cur;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = mdb_cursor_open(w->txn, w->st->children, &cur);
+	if (rc)
+		return rc;
+	lv_be64(ck, dir);
+	lv_be64(ck + 8, 0);
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == 16 && lv_get_be64(k.mv_data) == dir) {
+		struct lv_node *v = realloc(*out, (*n + 1) * sizeof(**out));
+
+		if (!v) {
+			rc = -ENOMEM;
+			break;
+		}
+		*out = v;
+		rc = lv_tree_get(w, lv_get_be64((unsigned char *)k.mv_data + 8), &v[*n]);
+		if (rc)
+			break;
+		(*n)++;
+		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* newest first */
+static int newer(const void *a, const void *b)
+{
+	const struct lv_node *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime > y->mtime ? -1 : 1;
+	return -strcmp(x->name, y->name);
+}
+
+static int snap_table(void *arg, struct lv_table *t)
+{
+	struct snap_ctx *c = arg;
+	struct lv_wtxn *w = c->w;
+	struct lv_node *live = NULL, *snaps = NULL;
+	size_t nlive = 0, nsnaps = 0;
+	uint64_t dir, sdir;
+	int rc;
+
+	rc = lv_lake_table_dir(w, t, &dir);
+	if (!rc)
+		rc = children(w, dir, &live, &nlive);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < nlive; i++) {
+		struct lv_node *p = &live[i], *mine = NULL;
+		size_t nmine = 0, nl = strlen(p->name);
+		char name[LV_NAME_MAX + 1];
+		int64_t stamp = w->now;
+		uint64_t ino;
+
+		if (!S_ISREG(p->mode) || nl < 5)
+			continue;
+		rc = lv_tree_mkdir(w, dir, LV_SNAPSHOT_DIR, &sdir);
+		if (!rc)
+			rc = children(w, sdir, &snaps, &nsnaps);
+		if (rc)
+			goto out;
+		mine = malloc((nsnaps ? nsnaps : 1) * sizeof(*mine));
+		if (!mine) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t j = 0; j < nsnaps; j++)
+			if (snaps[j].snapshot_of == p->ino)
+				mine[nmine++] = snaps[j];
+		free(snaps);
+		snaps = NULL;
+		qsort(mine, nmine, sizeof(*mine), newer);
+		if (nmine && mine[0].generation == p->generation) {
+			free(mine);
+			continue;  /* unchanged since its newest snapshot */
+		}
+		/* a unique, time-sorted name even when two land in one second */
+		if (nmine && mine[0].mtime >= stamp)
+			stamp = mine[0].mtime + 1;
+		snprintf(name, sizeof(name), "%.*s_%lld.csv", (int)(nl - 4), p->name,
+			 (long long)stamp);
+		rc = lv_tree_share(w, p->ino, sdir, name, LV_NODE_SNAPSHOT, p->ino, &ino);
+		if (!rc)
+			rc = lv_tree_snapshot_stamp(w, ino, p->generation, stamp);
+		if (rc) {
+			free(mine);
+			goto out;
+		}
+		c->stats->taken++;
+		/* retire beyond the newest KEEP (the new one is newest) */
+		for (size_t j = LV_SNAPSHOT_KEEP - 1; j < nmine; j++) {
+			rc = lv_tree_remove(w, mine[j].ino);
+			if (rc)
+				break;
+			c->stats->retired++;
+		}
+		free(mine);
+		if (rc)
+			goto out;
+	}
+out:
+	free(live);
+	free(snaps);
+	return rc;
+}
+
+int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
+{
+	struct lv_snapshot_stats s = { 0, 0 };
+	struct snap_ctx c;
+	struct lv_wtxn w;
+	int rc;
+
+	rc = lv_wtxn_begin(st, &w);
+	if (rc)
+		return rc;
+	c.w = &w;
+	c.stats = &s;
+	rc = lv_table_each(w.txn, st, snap_table, &c);
+	if (!rc)
+		rc = lv_lake_root_model(&w);
+	if (!rc)
+		rc = lv_meta_put_u64(w.txn, st, "last_snapshot", (uint64_t)w.now);
+	if (rc) {
+		lv_wtxn_abort(&w);
+		return rc;
+	}
+	rc = lv_wtxn_commit(&w);
+	if (!rc && out)
+		*out = s;
+	return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * status.c - the link's state as one JSON document.
+ *
+ * Shared by `lakectl status --json` and the daemon's status file so that
+ * the two never disagree. Built with jansson from the table records of
+ * one read transaction; secrets are not in the store, so cannot leak here.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lake_i.h"
+#include "lakeview/csv.h"
+#include "lakeview/status.h"
+
+MDB_txn *lv_reader_txn(struct lv_reader *r);
+
+static json_t *iso(int64_t t)
+{
+	struct lv_buf b;
+	json_t *v;
+
+	if (!t)
+		return json_null();
+	lv_buf_init(&b, 64);
+	if (lv_time_iso7z(&b, t)) {
+		lv_buf_free(&b);
+		return json_null();
+	}
+	v = json_string(b.p);
+	lv_buf_free(&b);
+	return v;
+}
+
+static int table_status(void *arg, struct lv_table *t)
+{
+	json_t *tables = arg, *o;
+
+	o = json_pack("{sssssIsbsssososo}", "name", t->name, "state", t->state,
+		      "count", (json_int_t)t->count, "append_only", t->append_only,
+		      "partition", t->by_month ? "Month" : "Year",
+		      "last_synchronized_on", iso(t->last_sync),
+		      "last_change", iso(t->last_change),
+		      "initial_sync_completed", iso(t->initial_done));
+	if (!o)
+		return -ENOMEM;
+	if (t->reason[0])
+		json_object_set_new(o, "reason", json_string(t->reason));
+	json_array_append_new(tables, o);
+	return 0;
+}
+
+int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
+{
+	MDB_txn *txn = lv_reader_txn(r);
+	json_t *doc, *tables = json_array();
+	uint64_t seq = 0, last = 0, snap = 0;
+	const char *src = lv_store_conf_get(st, "dataverse_url");
+	const char *sink = lv_store_conf_get(st, "adls_url");
+	char *s;
+	int rc;
+
+	if (!tables)
+		return -ENOMEM;
+	lv_meta_get_u64(txn, st, "seq", &seq);
+	lv_meta_get_u64(txn, st, "last_commit", &last);
+	lv_meta_get_u64(txn, st, "last_snapshot", &snap);
+	rc = lv_table_each(txn, st, table_status, tables);
+	if (rc) {
+		json_decref(tables);
+		return rc;
+	}
+	doc = json_pack("{sssssssIsososssoso}", "store", lv_store_dir(st),
+			"container", lv_store_container(st),
+			"lake_url", lv_store_lake_url(st),
+			"last_seq", (json_int_t)seq,
+			"last_commit", iso((int64_t)last),
+			"last_snapshot", iso((int64_t)snap),
+			"source", src ? src : "",
+			"sink", sink ? json_string(sink) : json_null(),
+			"tables", tables);
+	if (!doc)
+		return -ENOMEM;
+	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!s)
+		return -ENOMEM;
+	rc = lv_buf_adds(out, s);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,739 @@
+/*
+ * store.c - opening, creating and configuring a store; write transactions.
+ *
+ * A store is a directory, so that the LMDB files and lakeview.conf travel
+ * together and `rm -r` undoes a link. The environment is opened with
+ * MDB_NOTLS because FUSE worker threads and per-handle readers move read
+ * transactions between threads, and with a map size far above any real
+ * lake (the file is sparse; the map only reserves address space).
+ *
+ * Counters that every commit touches (next inode, next chunk, sequence)
+ * are read once when a write transaction begins and written once when it
+ * commits, so that a batch of a million changes costs two meta writes,
+ * not two million.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lakeview/buf.h"
+#include "lakeview/err.h"
+#include "store_i.h"
+#include "tree_i.h"
+
+#define LV_MAPSIZE ((size_t)1 << 40)
+#define LV_MAXREADERS 1022
+#define LV_CONF_NAME "lakeview.conf"
+#define LV_CONF_MAX (64 * 1024)
+#define LV_TREELOG_KEEP 4096
+
+int64_t lv_clock_now(void)
+{
+	const char *fixed = getenv("LAKEVIEW_NOW");
+	char *end;
+	long long v;
+
+	if (fixed && *fixed) {
+		errno = 0;
+		v = strtoll(fixed, &end, 10);
+		if (!errno && *end == '\0' && v > 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}
+
+const char *lv_store_dir(const struct lv_store *st)
+{
+	return st->dir;
+}
+
+const char *lv_store_container(const struct lv_store *st)
+{
+	return st->container;
+}
+
+const char *lv_store_lake_url(const struct lv_store *st)
+{
+	return st->lake_url;
+}
+
+static int open_dbs(struct lv_store *st, unsigned create)
+{
+	MDB_txn *txn;
+	int rc;
+	const struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} dbs[] = {
+		{ "meta", &st->meta }, { "tables", &st->tables },
+		{ "rows", &st->rows }, { "log", &st->log },
+		{ "nodes", &st->nodes }, { "names", &st->names },
+		{ "children", &st->children }, { "manifests", &st->manifests },
+		{ "chunks", &st->chunks }, { "refs", &st->refs },
+		{ "treelog", &st->treelog }, { "pushed", &st->pushed },
+	};
+
+	rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		rc = mdb_dbi_open(txn, dbs[i].name, create ? MDB_CREATE : 0,
+				  dbs[i].dbi);
+		if (rc == MDB_NOTFOUND)
+			rc = LV_ENOSTORE;
+		if (rc)
+			goto out;
+	}
+	rc = mdb_txn_commit(txn);
+	return rc;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* --- lakeview.conf ---------------------------------------------------- */
+
+static void conf_free(struct lv_store *st)
+{
+	for (int i = 0; i < st->nconf; i++) {
+		free(st->conf_key[i]);
+		free(st->conf_val[i]);
+	}
+	st->nconf = 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int conf_load(struct lv_store *st)
+{
+	char path[4096], line[4096];
+	FILE *f;
+	int rc = 0, lineno = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", st->dir, LV_CONF_NAME) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? LV_ENOSTORE : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *eq, *k, *v;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = lv_err_set(LV_ECONF, "%s line %d: line too long",
+					path, lineno);
+			goto out;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			rc = lv_err_set(LV_ECONF, "%s line %d: expected key = value",
+					path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		v = trim(eq + 1);
+		k = trim(k);
+		if (st->nconf == LV_CONF_MAX_KEYS) {
+			rc = lv_err_set(LV_ECONF, "%s: more than %d keys", path,
+					LV_CONF_MAX_KEYS);
+			goto out;
+		}
+		st->conf_key[st->nconf] = strdup(k);
+		st->conf_val[st->nconf] = strdup(v);
+		if (!st->conf_key[st->nconf] || !st->conf_val[st->nconf]) {
+			free(st->conf_key[st->nconf]);
+			free(st->conf_val[st->nconf]);
+			rc = -ENOMEM;
+			goto out;
+		}
+		st->nconf++;
+	}
+out:
+	fclose(f);
+	return rc;
+}
+
+const char *lv_store_conf_get(const struct lv_store *st, const char *key)
+{
+	for (int i = 0; i < st->nconf; i++)
+		if (strcmp(st->conf_key[i], key) == 0)
+			return st->conf_val[i];
+	return NULL;
+}
+
+static int conf_write(struct lv_store *st)
+{
+	char path[4096], tmp[4096];
+	struct lv_buf b;
+	int fd = -1, rc;
+
+	lv_buf_init(&b, LV_CONF_MAX);
+	rc = lv_buf_adds(&b, "# lakeview.conf - written by lakectl; see lakeview.conf(5)\n");
+	for (int i = 0; !rc && i < st->nconf; i++)
+		rc = lv_buf_addf(&b, "%s = %s\n", st->conf_key[i], st->conf_val[i]);
+	if (rc)
+		goto out;
+	if (snprintf(path, sizeof(path), "%s/%s", st->dir, LV_CONF_NAME) >=
+		    (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", st->dir, LV_CONF_NAME) >=
+		    (int)sizeof(tmp)) {
+		rc = -ENAMETOOLONG;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (write(fd, b.p, b.len) != (ssize_t)b.len || fsync(fd) != 0) {
+		rc = -errno ? -errno : -EIO;
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		goto out;
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	lv_buf_free(&b);
+	return rc;
+}
+
+int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
+{
+	int i;
+	char *v = NULL;
+
+	if (strpbrk(key, "=\n#") || (value && strchr(value, '\n')))
+		return -EINVAL;
+	for (i = 0; i < st->nconf; i++)
+		if (strcmp(st->conf_key[i], key) == 0)
+			break;
+	if (!value) {
+		if (i == st->nconf)
+			return 0;
+		free(st->conf_key[i]);
+		free(st->conf_val[i]);
+		st->nconf--;
+		st->conf_key[i] = st->conf_key[st->nconf];
+		st->conf_val[i] = st->conf_val[st->nconf];
+		return conf_write(st);
+	}
+	v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	if (i == st->nconf) {
+		if (st->nconf == LV_CONF_MAX_KEYS) {
+			free(v);
+			return -ENOSPC;
+		}
+		st->conf_key[i] = strdup(key);
+		if (!st->conf_key[i]) {
+			free(v);
+			return -ENOMEM;
+		}
+		st->nconf++;
+	} else {
+		free(st->conf_val[i]);
+	}
+	st->conf_val[i] = v;
+	return conf_write(st);
+}
+
+/* --- open / create ---------------------------------------------------- */
+
+static int link_name_ok(const char *s, int allow_dash)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > LV_LINK_NAME_MAX)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !(allow_dash && *p == '-'))
+			return 0;
+	return s[0] != '-' && s[n - 1] != '-';
+}
+
+static void set_link_names(struct lv_store *st)
+{
+	const char *env = lv_store_conf_get(st, "environment");
+	const char *org = lv_store_conf_get(st, "organization");
+	const char *url = lv_store_conf_get(st, "lake_url");
+	char *p;
+
+	snprintf(st->container, sizeof(st->container), "dataverse-%s-%s",
+		 env ? env : "", org ? org : "");
+	for (p = st->container; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (url && *url)
+		snprintf(st->lake_url, sizeof(st->lake_url), "%s", url);
+	else
+		snprintf(st->lake_url, sizeof(st->lake_url),
+			 "https://localhost/%s", st->container);
+}
+
+static int env_open(struct lv_store *st, unsigned flags)
+{
+	int rc;
+
+	rc = mdb_env_create(&st->env);
+	if (rc)
+		return rc;
+	rc = mdb_env_set_mapsize(st->env, LV_MAPSIZE);
+	if (!rc)
+		rc = mdb_env_set_maxreaders(st->env, LV_MAXREADERS);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(st->env, 16);
+	if (!rc)
+		rc = mdb_env_open(st->env, st->dir,
+				  MDB_NOTLS | MDB_NORDAHEAD |
+					  ((flags & LV_STORE_RDONLY) ? MDB_RDONLY : 0),
+				  0644);
+	if (rc == ENOENT)
+		rc = LV_ENOSTORE;
+	else if (rc > 0)
+		rc = -rc;
+	return rc;
+}
+
+static struct lv_store *store_new(const char *dir, unsigned flags)
+{
+	struct lv_store *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->dir = strdup(dir);
+	if (!st->dir) {
+		free(st);
+		return NULL;
+	}
+	st->flags = flags;
+	return st;
+}
+
+void lv_store_close(struct lv_store *st)
+{
+	if (!st)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	conf_free(st);
+	free(st->dir);
+	free(st);
+}
+
+static int dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+int lv_store_create(const char *dir, const char *environment,
+		    const char *organization, struct lv_store **out)
+{
+	struct lv_store *st = NULL;
+	struct lv_wtxn w;
+	int rc;
+
+	*out = NULL;
+	if (!link_name_ok(environment, 1))
+		return lv_err_set(LV_EBADNAME,
+				  "environment name '%s': use 1-%d letters, digits or '-'",
+				  environment, LV_LINK_NAME_MAX);
+	if (!link_name_ok(organization, 0))
+		return lv_err_set(LV_EBADNAME,
+				  "organization name '%s': use 1-%d letters or digits",
+				  organization, LV_LINK_NAME_MAX);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return lv_err_set(-errno, "cannot create %s: %s", dir,
+				  strerror(errno));
+	rc = dir_is_empty(dir);
+	if (rc < 0)
+		return lv_err_set(rc, "cannot read %s: %s", dir, strerror(-rc));
+	if (rc == 0)
+		return lv_err_set(-EEXIST, "%s is not empty%s", dir,
+				  access(dir, F_OK) == 0 ? " (a store exists there, or other files)" : "");
+	st = store_new(dir, 0);
+	if (!st)
+		return -ENOMEM;
+	rc = lv_store_conf_set(st, "environment", environment);
+	if (!rc)
+		rc = lv_store_conf_set(st, "organization", organization);
+	if (rc)
+		goto out;
+	set_link_names(st);
+	rc = env_open(st, 0);
+	if (!rc)
+		rc = open_dbs(st, 1);
+	if (rc)
+		goto out;
+	rc = lv_wtxn_begin(st, &w);
+	if (rc)
+		goto out;
+	rc = lv_meta_put_u64(w.txn, st, "format", LV_STORE_FORMAT);
+	if (!rc)
+		rc = lv_tree_init_root(&w);
+	if (rc) {
+		lv_wtxn_abort(&w);
+		goto out;
+	}
+	rc = lv_wtxn_commit(&w);
+	if (rc)
+		goto out;
+	*out = st;
+	return 0;
+out:
+	lv_store_close(st);
+	return rc;
+}
+
+int lv_store_open(const char *dir, unsigned flags, struct lv_store **out)
+{
+	struct lv_store *st;
+	MDB_txn *txn = NULL;
+	uint64_t format = 0;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	if (stat(dir, &sb) != 0)
+		return lv_err_set(LV_ENOSTORE, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return lv_err_set(LV_ENOSTORE, "%s is not a directory", dir);
+	st = store_new(dir, flags);
+	if (!st)
+		return -ENOMEM;
+	rc = conf_load(st);
+	if (rc == LV_ENOSTORE)
+		rc = lv_err_set(LV_ENOSTORE, "%s is not a lakeview store (no %s); create one with 'lakectl link'",
+				dir, LV_CONF_NAME);
+	if (rc)
+		goto out;
+	set_link_names(st);
+	rc = env_open(st, flags);
+	if (rc == LV_ENOSTORE)
+		rc = lv_err_set(LV_ENOSTORE, "%s has no store data (data.mdb missing)", dir);
+	if (rc)
+		goto out;
+	rc = open_dbs(st, 0);
+	if (rc)
+		goto out;
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		goto out;
+	rc = lv_meta_get_u64(txn, st, "format", &format);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND || (!rc && format != LV_STORE_FORMAT))
+		rc = lv_err_set(LV_EFORMAT, "%s: store format %" PRIu64 ", this lakeview reads format %d",
+				dir, format, LV_STORE_FORMAT);
+	if (rc)
+		goto out;
+	*out = st;
+	return 0;
+out:
+	lv_store_close(st);
+	return rc;
+}
+
+/* --- meta ------------------------------------------------------------- */
+
+int lv_meta_get_u64(MDB_txn *txn, struct lv_store *st, const char *key,
+		    uint64_t *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc = mdb_get(txn, st->meta, &k, &d);
+
+	if (rc)
+		return rc;
+	if (d.mv_size != 8)
+		return -EIO;
+	*v = lv_get_be64(d.mv_data);
+	return 0;
+}
+
+int lv_meta_put_u64(MDB_txn *txn, struct lv_store *st, const char *key,
+		    uint64_t v)
+{
+	unsigned char b[8];
+	MDB_val k = { strlen(key), (void *)key }, d = { 8, b };
+
+	lv_be64(b, v);
+	return mdb_put(txn, st->meta, &k, &d, 0);
+}
+
+int lv_meta_get_str(MDB_txn *txn, struct lv_store *st, const char *key,
+		    char *buf, size_t len)
+{
+	MDB_val k = { strlen(key), (void *)key }, d;
+	int rc = mdb_get(txn, st->meta, &k, &d);
+
+	if (rc)
+		return rc;
+	if (d.mv_size >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, d.mv_data, d.mv_size);
+	buf[d.mv_size] = '\0';
+	return 0;
+}
+
+int lv_meta_put_str(MDB_txn *txn, struct lv_store *st, const char *key,
+		    const char *v)
+{
+	MDB_val k = { strlen(key), (void *)key }, d = { strlen(v), (void *)v };
+
+	return mdb_put(txn, st->meta, &k, &d, 0);
+}
+
+/* --- write transactions ----------------------------------------------- */
+
+static const char *const counter_names[] = {
+	"next_ino", "next_chunk", "next_manifest", "next_seg", "seq",
+	"tree_gen", "bytes_encoded", "chunk_bytes",
+};
+
+static uint64_t *counter_ptr(struct lv_wtxn *w, size_t i)
+{
+	uint64_t *p[] = { &w->next_ino, &w->next_chunk, &w->next_manifest,
+			  &w->next_seg, &w->seq, &w->tree_gen,
+			  &w->bytes_encoded, &w->chunk_bytes };
+	return p[i];
+}
+
+int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
+{
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->st = st;
+	if (st->flags & LV_STORE_RDONLY)
+		return -EROFS;
+	rc = mdb_txn_begin(st->env, NULL, 0, &w->txn);
+	if (rc)
+		return rc;
+	w->now = lv_clock_now();
+	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
+		rc = lv_meta_get_u64(w->txn, st, counter_names[i], counter_ptr(w, i));
+		if (rc == MDB_NOTFOUND) {
+			*counter_ptr(w, i) = 0;
+			rc = 0;
+		}
+		if (rc)
+			goto out;
+	}
+	if (w->next_ino < 2)
+		w->next_ino = 2;
+	if (w->next_chunk < 1)
+		w->next_chunk = 1;
+	if (w->next_manifest < 1)
+		w->next_manifest = 1;
+	if (w->next_seg < 1)
+		w->next_seg = 1;
+	return 0;
+out:
+	mdb_txn_abort(w->txn);
+	w->txn = NULL;
+	return rc;
+}
+
+static void changed_free(struct lv_wtxn *w)
+{
+	for (size_t i = 0; i < w->nchanged; i++)
+		free(w->changed[i].name);
+	free(w->changed);
+	w->changed = NULL;
+	w->nchanged = w->capchanged = 0;
+}
+
+void lv_wtxn_abort(struct lv_wtxn *w)
+{
+	if (w->txn)
+		mdb_txn_abort(w->txn);
+	w->txn = NULL;
+	changed_free(w);
+}
+
+int lv_wtxn_changed(struct lv_wtxn *w, uint64_t ino, uint64_t parent,
+		    const char *name)
+{
+	struct lv_changed *c;
+
+	for (size_t i = w->nchanged; i > 0; i--)
+		if (w->changed[i - 1].ino == ino)
+			return 0;
+	if (w->nchanged == w->capchanged) {
+		size_t cap = w->capchanged ? 2 * w->capchanged : 16;
+
+		c = realloc(w->changed, cap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		w->changed = c;
+		w->capchanged = cap;
+	}
+	c = &w->changed[w->nchanged];
+	c->name = strdup(name);
+	if (!c->name)
+		return -ENOMEM;
+	c->ino = ino;
+	c->parent = parent;
+	w->nchanged++;
+	return 0;
+}
+
+/* Log the changed nodes under a new tree generation; prune old entries. */
+static int treelog_write(struct lv_wtxn *w)
+{
+	struct lv_buf b;
+	unsigned char kb[8], rec[18];
+	MDB_val k = { 8, kb }, d;
+	MDB_cursor *cur = NULL;
+	int rc;
+
+	if (!w->nchanged)
+		return 0;
+	lv_buf_init(&b, (size_t)1 << 30);
+	for (size_t i = 0; i < w->nchanged; i++) {
+		size_t n = strlen(w->changed[i].name);
+
+		memcpy(rec, &w->changed[i].ino, 8);
+		memcpy(rec + 8, &w->changed[i].parent, 8);
+		rec[16] = (unsigned char)(n >> 8);
+		rec[17] = (unsigned char)n;
+		rc = lv_buf_add(&b, rec, sizeof(rec));
+		if (!rc)
+			rc = lv_buf_add(&b, w->changed[i].name, n);
+		if (rc)
+			goto out;
+	}
+	w->tree_gen++;
+	lv_be64(kb, w->tree_gen);
+	d.mv_size = b.len;
+	d.mv_data = b.p;
+	rc = mdb_put(w->txn, w->st->treelog, &k, &d, MDB_APPEND);
+	if (rc)
+		goto out;
+	if (w->tree_gen > LV_TREELOG_KEEP) {
+		rc = mdb_cursor_open(w->txn, w->st->treelog, &cur);
+		if (rc)
+			goto out;
+		while ((rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST)) == 0) {
+			if (lv_get_be64(k.mv_data) + LV_TREELOG_KEEP > w->tree_gen)
+				break;
+			rc = mdb_cursor_del(cur, 0);
+			if (rc)
+				goto out;
+		}
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	lv_buf_free(&b);
+	return rc;
+}
+
+int lv_wtxn_commit(struct lv_wtxn *w)
+{
+	int rc;
+
+	rc = treelog_write(w);
+	if (rc)
+		goto out;
+	if (w->nchanged) {
+		rc = lv_meta_put_u64(w->txn, w->st, "last_commit", (uint64_t)w->now);
+		if (rc)
+			goto out;
+	}
+	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
+		rc = lv_meta_put_u64(w->txn, w->st, counter_names[i], *counter_ptr(w, i));
+		if (rc)
+			goto out;
+	}
+	rc = mdb_txn_commit(w->txn);
+	w->txn = NULL;
+	changed_free(w);
+	return rc;
+out:
+	lv_wtxn_abort(w);
+	return rc;
+}
+
+int lv_store_stats(struct lv_store *st, struct lv_store_stats *out)
+{
+	MDB_txn *txn;
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return rc;
+	if (!lv_meta_get_u64(txn, st, "seq", &v))
+		out->last_seq = v;
+	if (!lv_meta_get_u64(txn, st, "last_commit", &v))
+		out->last_commit = (int64_t)v;
+	if (!lv_meta_get_u64(txn, st, "tree_gen", &v))
+		out->tree_gen = v;
+	if (!lv_meta_get_u64(txn, st, "chunk_bytes", &v))
+		out->chunk_bytes = v;
+	if (!lv_meta_get_u64(txn, st, "bytes_encoded", &v))
+		out->bytes_encoded = v;
+	mdb_txn_abort(txn);
+	if (mdb_env_info(st->env, &info) == 0 && mdb_env_stat(st->env, &ms) == 0) {
+		out->map_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+		out->readers = info.me_numreaders;
+		out->max_readers = info.me_maxreaders;
+	}
+	return 0;
+}
+
+int lv_store_reader_check(struct lv_store *st, int *dead)
+{
+	int n = 0, rc = mdb_reader_check(st->env, &n);
+
+	if (dead)
+		*dead = n;
+	return rc;
+}

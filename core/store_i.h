@@ -1,0 +1,115 @@
+/*
+ * store_i.h - internals shared by the modules that write the store.
+ *
+ * Everything that changes the store goes through a struct lv_wtxn: one
+ * LMDB write transaction plus the bookkeeping that must commit with it
+ * (id counters, the list of tree nodes it changed, byte counters). One
+ * commit is one unit of durability: a crash before it loses the whole
+ * transaction, a crash after it loses nothing.
+ */
+#ifndef LAKEVIEW_STORE_I_H
+#define LAKEVIEW_STORE_I_H
+
+#include <lmdb.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lakeview/store.h"
+
+#define LV_CONF_MAX_KEYS 64
+#define LV_URL_MAX 2048
+
+struct lv_store {
+	char *dir;
+	MDB_env *env;
+	unsigned flags;
+	MDB_dbi meta;      /* string key -> value (counters, link facts) */
+	MDB_dbi tables;    /* table name -> JSON table record */
+	MDB_dbi rows;      /* table id BE32 + row guid (16) -> struct lv_rowstate */
+	MDB_dbi log;       /* seq BE64 -> change record */
+	MDB_dbi nodes;     /* ino BE64 -> node record */
+	MDB_dbi names;     /* parent BE64 + name -> ino BE64 */
+	MDB_dbi children;  /* parent BE64 + ino BE64 -> "" */
+	MDB_dbi manifests; /* manifest id BE64 -> manifest */
+	MDB_dbi chunks;    /* chunk id BE64 -> bytes */
+	MDB_dbi refs;      /* kind + id BE64 -> u32 reference count */
+	MDB_dbi treelog;   /* tree generation BE64 -> changed nodes */
+	MDB_dbi pushed;    /* path -> push record (ADLS) */
+	char container[16 + 2 * LV_LINK_NAME_MAX];
+	char lake_url[LV_URL_MAX];
+	int nconf;
+	char *conf_key[LV_CONF_MAX_KEYS];
+	char *conf_val[LV_CONF_MAX_KEYS];
+};
+
+/* A changed tree node, logged for the FUSE notifier. */
+struct lv_changed {
+	uint64_t ino;
+	uint64_t parent;
+	char *name;
+};
+
+struct lv_wtxn {
+	struct lv_store *st;
+	MDB_txn *txn;
+	int64_t now;
+	/* counters, loaded at begin and written at commit */
+	uint64_t next_ino, next_chunk, next_manifest, next_seg, seq, tree_gen;
+	uint64_t bytes_encoded;
+	uint64_t chunk_bytes;
+	int counters_dirty;
+	/* tree nodes changed by this transaction */
+	struct lv_changed *changed;
+	size_t nchanged, capchanged;
+};
+
+int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
+	__attribute__((warn_unused_result));
+int lv_wtxn_commit(struct lv_wtxn *w) __attribute__((warn_unused_result));
+void lv_wtxn_abort(struct lv_wtxn *w);
+/* Record that node ino (entry parent/name) changed in this transaction. */
+int lv_wtxn_changed(struct lv_wtxn *w, uint64_t ino, uint64_t parent,
+		    const char *name) __attribute__((warn_unused_result));
+
+/* meta table helpers */
+int lv_meta_get_u64(MDB_txn *txn, struct lv_store *st, const char *key,
+		    uint64_t *v);
+int lv_meta_put_u64(MDB_txn *txn, struct lv_store *st, const char *key,
+		    uint64_t v) __attribute__((warn_unused_result));
+int lv_meta_get_str(MDB_txn *txn, struct lv_store *st, const char *key,
+		    char *buf, size_t len);
+int lv_meta_put_str(MDB_txn *txn, struct lv_store *st, const char *key,
+		    const char *v) __attribute__((warn_unused_result));
+
+static inline void lv_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static inline uint64_t lv_get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline void lv_be32(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static inline uint32_t lv_get_be32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	       ((uint32_t)p[2] << 8) | p[3];
+}
+
+#endif

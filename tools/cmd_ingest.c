@@ -1,0 +1,240 @@
+/*
+ * cmd_ingest.c - `lakectl ingest`: apply Web API change items from a
+ * JSON-lines file, the offline twin of a sync.
+ *
+ * Lines are read with a bounded buffer (a line longer than LINE_MAX is an
+ * error naming the line, never an allocation of whatever size arrives)
+ * and applied in batches; each batch is one commit, so a failure keeps
+ * every batch before it and nothing of the batch it fails in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lakectl.h"
+#include "lakeview/lake.h"
+
+#define LINE_MAX_BYTES (16u << 20)
+#define READ_CHUNK (1u << 20)
+
+static const char help[] =
+	"usage: lakectl ingest --store DIR TABLE FILE.jsonl|- [--batch N]\n"
+	"\n"
+	"Apply change items to TABLE: one JSON object per line, exactly as a\n"
+	"Web API change-tracking page holds them: a row (with @odata.etag,\n"
+	"<table>id and the values) or a deleted entry\n"
+	"  {\"@odata.context\":\".../$deletedEntity\",\"id\":\"<guid>\",\"reason\":\"deleted\"}\n"
+	"Rows already applied (same id and versionnumber) and older versions\n"
+	"are skipped. Blank lines are ignored.\n"
+	"\n"
+	"Lines are committed in batches of N (default 10000). A bad line stops\n"
+	"the ingest: every batch before it stays committed, the batch holding\n"
+	"it is not applied at all, and the error names the line and the field.\n";
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t len, off, cap;
+	int eof;
+};
+
+/* Next line (without "\n") or NULL at end; -E2BIG/-errno in *err. */
+static char *next_line(struct reader *r, size_t *n, int *err)
+{
+	*err = 0;
+	for (;;) {
+		char *nl = memchr(r->buf + r->off, '\n', r->len - r->off);
+
+		if (nl) {
+			char *line = r->buf + r->off;
+
+			*n = (size_t)(nl - line);
+			r->off += *n + 1;
+			return line;
+		}
+		if (r->eof) {
+			if (r->off < r->len) {
+				char *line = r->buf + r->off;
+
+				*n = r->len - r->off;
+				r->off = r->len;
+				return line;
+			}
+			return NULL;
+		}
+		if (r->len - r->off > LINE_MAX_BYTES) {
+			*err = -E2BIG;
+			return NULL;
+		}
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->len -= r->off;
+		r->off = 0;
+		if (r->cap - r->len < READ_CHUNK) {
+			size_t cap = r->cap ? r->cap * 2 : 4 * READ_CHUNK;
+			char *b;
+
+			if (cap > LINE_MAX_BYTES + 2 * READ_CHUNK)
+				cap = LINE_MAX_BYTES + 2 * READ_CHUNK;
+			b = realloc(r->buf, cap);
+			if (!b) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			r->buf = b;
+			r->cap = cap;
+		}
+		{
+			ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
+
+			if (got < 0) {
+				if (errno == EINTR)
+					continue;
+				*err = -errno;
+				return NULL;
+			}
+			if (got == 0)
+				r->eof = 1;
+			r->len += (size_t)got;
+		}
+	}
+}
+
+static int blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *table, *file;
+	struct lv_batch_stats total = { 0 }, bs;
+	struct lv_store *st = NULL;
+	struct lv_batch *b = NULL;
+	struct reader r = { 0 };
+	unsigned long batch = 10000, inbatch = 0, lineno = 0, batch_start = 1;
+	char *end;
+	int c, rc;
+
+	if (want_help(argc, argv, help))
+		return 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case 'b':
+			errno = 0;
+			batch = strtoul(optarg, &end, 10);
+			if (errno || *end || batch == 0 || batch > 10000000)
+				return usage_error("ingest", "--batch takes a number from 1 to 10000000, not '%s'", optarg);
+			break;
+		case ':': return usage_error("ingest", "option %s needs a value", argv[optind - 1]);
+		default: return usage_error("ingest", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 2)
+		return usage_error("ingest", "name a TABLE and a FILE (or - for standard input)");
+	table = argv[optind];
+	file = argv[optind + 1];
+	dir = store_arg(dir, "ingest");
+	if (!dir)
+		return EXIT_USAGE;
+	r.fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return fail("cannot read %s: %s", file, strerror(errno));
+	rc = open_store(dir, 0, &st);
+	if (rc)
+		goto out;
+	for (;;) {
+		size_t n;
+		int err, applied;
+		char *line = next_line(&r, &n, &err);
+
+		if (!line && err) {
+			rc = err == -E2BIG ?
+				fail("line %lu: longer than %u MiB; nothing of lines %lu-%lu was applied",
+				     lineno + 1, LINE_MAX_BYTES >> 20, batch_start, lineno + 1) :
+				fail("cannot read %s: %s", file, strerror(-err));
+			goto out;
+		}
+		if (!line)
+			break;
+		lineno++;
+		if (blank(line, n))
+			continue;
+		if (!b) {
+			rc = lv_batch_begin(st, table, &b);
+			if (rc) {
+				rc = fail_rc(rc, "cannot ingest");
+				goto out;
+			}
+			batch_start = lineno;
+		}
+		rc = lv_batch_item(b, line, n, &applied);
+		if (rc) {
+			const char *d = lv_err_detail();
+
+			rc = fail("%s line %lu: %s; nothing of lines %lu-%lu was applied%s",
+				  file, lineno, *d ? d : lv_strerror(rc), batch_start, lineno,
+				  total.applied || total.skipped ? ", earlier lines are committed" : "");
+			goto out;
+		}
+		if (++inbatch >= batch) {
+			rc = lv_batch_commit(b, &bs);
+			b = NULL;
+			if (rc) {
+				rc = fail_rc(rc, "commit failed");
+				goto out;
+			}
+			total.applied += bs.applied;
+			total.upserts += bs.upserts;
+			total.deletes += bs.deletes;
+			total.skipped += bs.skipped;
+			if (!total.first_seq)
+				total.first_seq = bs.first_seq;
+			if (bs.last_seq)
+				total.last_seq = bs.last_seq;
+			inbatch = 0;
+		}
+	}
+	if (b) {
+		rc = lv_batch_commit(b, &bs);
+		b = NULL;
+		if (rc) {
+			rc = fail_rc(rc, "commit failed");
+			goto out;
+		}
+		total.applied += bs.applied;
+		total.upserts += bs.upserts;
+		total.deletes += bs.deletes;
+		total.skipped += bs.skipped;
+		if (!total.first_seq)
+			total.first_seq = bs.first_seq;
+		if (bs.last_seq)
+			total.last_seq = bs.last_seq;
+	}
+	printf("%s: applied %llu changes (%llu upserts, %llu deletes), skipped %llu",
+	       table, (unsigned long long)total.applied, (unsigned long long)total.upserts,
+	       (unsigned long long)total.deletes, (unsigned long long)total.skipped);
+	if (total.applied)
+		printf(", sequence %llu-%llu", (unsigned long long)total.first_seq,
+		       (unsigned long long)total.last_seq);
+	putchar('\n');
+	rc = 0;
+out:
+	lv_batch_abort(b);
+	lv_store_close(st);
+	if (r.fd > 0)
+		close(r.fd);
+	free(r.buf);
+	return rc;
+}

@@ -1,0 +1,108 @@
+/*
+ * cmd_status.c - `lakectl status`: the portal's Tables tab.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lakectl.h"
+#include "lakeview/status.h"
+#include "lakeview/table.h"
+
+static const char help[] =
+	"usage: lakectl status --store DIR [--json]\n"
+	"\n"
+	"Per table: sync state (NotStarted, InProgress, Completed, Failed with\n"
+	"its reason), last synchronized on, count (rows; changes when\n"
+	"append-only), append only, partition strategy; and the link itself.\n";
+
+static void when(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+static int row(void *arg, const struct lv_table *t)
+{
+	char ls[32];
+
+	(void)arg;
+	when(t->last_sync ? t->last_sync : t->last_change, ls, sizeof(ls));
+	printf("%-28s %-11s %-21s %10llu  %-3s  %s\n", t->name, t->state, ls,
+	       (unsigned long long)t->count, t->append_only ? "yes" : "no",
+	       t->by_month ? "Month" : "Year");
+	if (t->reason[0])
+		printf("    reason: %s\n", t->reason);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *src;
+	struct lv_store *st;
+	struct lv_store_stats s;
+	int c, rc, json = 0;
+
+	if (want_help(argc, argv, help))
+		return 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case 'j': json = 1; break;
+		case ':': return usage_error("status", "option %s needs a value", argv[optind - 1]);
+		default: return usage_error("status", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	dir = store_arg(dir, "status");
+	if (!dir)
+		return EXIT_USAGE;
+	rc = open_store(dir, LV_STORE_RDONLY, &st);
+	if (rc)
+		return rc;
+	if (json) {
+		struct lv_reader *r;
+		struct lv_buf b;
+
+		lv_buf_init(&b, 64u << 20);
+		rc = lv_reader_begin(st, &r);
+		if (!rc) {
+			rc = lv_status_json(st, r, &b);
+			lv_reader_end(r);
+		}
+		if (rc)
+			rc = fail_rc(rc, "cannot read the status");
+		else
+			printf("%s\n", b.p);
+		lv_buf_free(&b);
+		lv_store_close(st);
+		return rc;
+	}
+	rc = lv_store_stats(st, &s);
+	src = lv_store_conf_get(st, "dataverse_url");
+	printf("store:     %s\ncontainer: %s\nlake URL:  %s\nsource:    %s\n",
+	       lv_store_dir(st), lv_store_container(st), lv_store_lake_url(st),
+	       src ? src : "(none: changes come from 'lakectl ingest')");
+	printf("changes:   %llu\n\n", (unsigned long long)s.last_seq);
+	printf("%-28s %-11s %-21s %10s  %-3s  %s\n", "TABLE", "SYNC STATUS",
+	       "LAST SYNCHRONIZED ON", "COUNT", "APPEND ONLY", "PARTITION");
+	rc = lv_table_list(st, row, NULL);
+	if (rc)
+		rc = fail_rc(rc, "cannot list tables");
+	lv_store_close(st);
+	return rc;
+}

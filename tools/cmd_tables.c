@@ -1,0 +1,223 @@
+/*
+ * cmd_tables.c - `lakectl tables add|remove|list`: the portal's
+ * "Manage tables".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lakectl.h"
+#include "lakeview/table.h"
+
+#define SCHEMA_MAX (64u << 20)
+
+static const char help[] =
+	"usage: lakectl tables add    --store DIR TABLE --schema FILE.json\n"
+	"                             [--append-only] [--partition year|month]\n"
+	"       lakectl tables remove --store DIR TABLE\n"
+	"       lakectl tables list   --store DIR\n"
+	"\n"
+	"add:    add TABLE to the link. FILE.json is its Dataverse metadata, as\n"
+	"        GET EntityDefinitions(LogicalName='TABLE')?$expand=Attributes\n"
+	"        returns it. In-place tables (default) hold each row once;\n"
+	"        append-only tables append every change (deletes with IsDelete).\n"
+	"        Partitions by createdon: year (default) or month; append-only\n"
+	"        tables and tables without createdon use year.\n"
+	"remove: drop TABLE's folder, snapshots and manifest from the lake and\n"
+	"        model.json, in one commit.\n"
+	"list:   the tables, with their options.\n";
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) != 0 || (size_t)sb.st_size > SCHEMA_MAX) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)sb.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)sb.st_size && (n = read(fd, buf + got, (size_t)sb.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int tables_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "schema", required_argument, NULL, 'f' },
+		{ "append-only", no_argument, NULL, 'a' },
+		{ "partition", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *schema = NULL, *table;
+	int append_only = 0, by_month = 0, c, rc;
+	struct lv_store *st = NULL;
+	struct lv_table t;
+	char *json = NULL;
+	size_t len = 0;
+
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case 'f': schema = optarg; break;
+		case 'a': append_only = 1; break;
+		case 'p':
+			if (!strcmp(optarg, "year"))
+				by_month = 0;
+			else if (!strcmp(optarg, "month"))
+				by_month = 1;
+			else
+				return usage_error("tables add", "--partition is year or month, not '%s'", optarg);
+			break;
+		case ':': return usage_error("tables add", "option %s needs a value", argv[optind - 1]);
+		default: return usage_error("tables add", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("tables add", "name exactly one TABLE");
+	table = argv[optind];
+	dir = store_arg(dir, "tables add");
+	if (!dir)
+		return EXIT_USAGE;
+	if (!schema)
+		return usage_error("tables add", "--schema FILE.json is required (the table's Dataverse metadata)");
+	rc = read_file(schema, &json, &len);
+	if (rc)
+		return fail("cannot read schema %s: %s", schema, strerror(-rc));
+	rc = lv_table_from_metadata(json, len, append_only, by_month, &t);
+	free(json);
+	if (rc)
+		return fail_rc(rc, schema);
+	if (strcmp(t.name, table) != 0) {
+		rc = fail("%s describes table '%s', not '%s'", schema, t.name, table);
+		goto out;
+	}
+	if (by_month && t.append_only && !append_only)
+		fprintf(stderr, "lakectl: note: %s has no createdon, so it is append-only by Year\n", table);
+	rc = open_store(dir, 0, &st);
+	if (rc)
+		goto out;
+	rc = lv_table_add(st, &t);
+	if (rc) {
+		rc = fail_rc(rc, "cannot add the table");
+		goto out;
+	}
+	printf("added %s: %zu columns, %s, partitioned by %s\n", t.name, t.ncols,
+	       t.append_only ? "append-only" : "in place", t.by_month ? "Month" : "Year");
+out:
+	lv_table_free(&t);
+	lv_store_close(st);
+	return rc;
+}
+
+static int tables_remove(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	struct lv_store *st;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case ':': return usage_error("tables remove", "option %s needs a value", argv[optind - 1]);
+		default: return usage_error("tables remove", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("tables remove", "name exactly one TABLE");
+	dir = store_arg(dir, "tables remove");
+	if (!dir)
+		return EXIT_USAGE;
+	rc = open_store(dir, 0, &st);
+	if (rc)
+		return rc;
+	rc = lv_table_remove(st, argv[optind]);
+	if (rc)
+		rc = fail_rc(rc, "cannot remove the table");
+	else
+		printf("removed %s\n", argv[optind]);
+	lv_store_close(st);
+	return rc;
+}
+
+static int print_table(void *arg, const struct lv_table *t)
+{
+	(void)arg;
+	printf("%-32s %-12s %-6s %-11s %zu columns\n", t->name,
+	       t->append_only ? "append-only" : "in-place",
+	       t->by_month ? "Month" : "Year", t->state, t->ncols);
+	return 0;
+}
+
+static int tables_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	struct lv_store *st;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case ':': return usage_error("tables list", "option %s needs a value", argv[optind - 1]);
+		default: return usage_error("tables list", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage_error("tables list", "unexpected argument '%s'", argv[optind]);
+	dir = store_arg(dir, "tables list");
+	if (!dir)
+		return EXIT_USAGE;
+	rc = open_store(dir, LV_STORE_RDONLY, &st);
+	if (rc)
+		return rc;
+	rc = lv_table_list(st, print_table, NULL);
+	if (rc)
+		rc = fail_rc(rc, "cannot list tables");
+	lv_store_close(st);
+	return rc;
+}
+
+int cmd_tables(int argc, char **argv)
+{
+	if (argc < 2 || (argv[1][0] == '-' && want_help(argc, argv, help))) {
+		if (argc < 2)
+			return usage_error("tables", "name a subcommand: add, remove or list");
+		return 0;
+	}
+	if (want_help(argc, argv, help))
+		return 0;
+	if (!strcmp(argv[1], "add"))
+		return tables_add(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "remove"))
+		return tables_remove(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return tables_list(argc - 1, argv + 1);
+	return usage_error("tables", "unknown subcommand '%s'", argv[1]);
+}

@@ -1,0 +1,131 @@
+/*
+ * lakectl.c - the command line of a lakeview link: what the Synapse Link
+ * portal does, as commands (link, manage tables, monitor, unlink, relink)
+ * plus the tools a local lake wants (ingest, snapshot, ls, cat).
+ *
+ * Dispatch only: each command lives in a file named for it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lakectl.h"
+
+static const char usage[] =
+	"usage: lakectl COMMAND [OPTIONS]\n"
+	"\n"
+	"Synapse Link for Dataverse, locally: manage a lakeview store.\n"
+	"\n"
+	"commands:\n"
+	"  link       create a store (one link: environment + organization)\n"
+	"  tables     add, remove or list the tables of the link\n"
+	"  ingest     apply Web API change items from a JSON-lines file\n"
+	"  snapshot   take snapshots of changed partitions, refresh model.json\n"
+	"  status     the link's tables and their state\n"
+	"  ls         list lake paths without mounting\n"
+	"  cat        print a lake file without mounting\n"
+	"\n"
+	"Every command takes --store DIR (or $LAKEVIEW_STORE) and --help.\n"
+	"Mount the lake with: lakeview STORE MOUNTPOINT\n";
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lakectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lakectl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'lakectl %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int fail_rc(int rc, const char *what)
+{
+	const char *d = lv_err_detail();
+
+	if (d && *d)
+		return fail("%s: %s", what, d);
+	return fail("%s: %s", what, lv_strerror(rc));
+}
+
+const char *store_arg(const char *opt, const char *cmd)
+{
+	const char *env = getenv("LAKEVIEW_STORE");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	usage_error(cmd, "no store given: pass --store DIR or set LAKEVIEW_STORE");
+	return NULL;
+}
+
+int open_store(const char *dir, unsigned flags, struct lv_store **st)
+{
+	int rc = lv_store_open(dir, flags, st);
+
+	if (rc)
+		return fail_rc(rc, "cannot open the store");
+	return 0;
+}
+
+int want_help(int argc, char **argv, const char *text)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(text, stdout);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "link", cmd_link }, { "tables", cmd_tables },
+		{ "ingest", cmd_ingest }, { "snapshot", cmd_snapshot },
+		{ "status", cmd_status }, { "ls", cmd_ls }, { "cat", cmd_cat },
+	};
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		puts("lakectl " LAKEVIEW_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			optind = 1;
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "lakectl: unknown command '%s' (see 'lakectl --help')\n", argv[1]);
+	return EXIT_USAGE;
+}

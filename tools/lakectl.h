@@ -1,0 +1,43 @@
+/*
+ * lakectl.h - shared pieces of the lakectl commands.
+ *
+ * Every command is one function `int cmd_x(int argc, char **argv)` in a
+ * file named for it; lakectl.c dispatches. Commands print errors for
+ * people through die()/fail(): one line saying what happened and what to
+ * do, exit status 1 for failures, 2 for bad usage.
+ */
+#ifndef LAKECTL_H
+#define LAKECTL_H
+
+#include <getopt.h>
+
+#include "lakeview/err.h"
+#include "lakeview/store.h"
+
+#define EXIT_USAGE 2
+
+/* Print "lakectl: <msg>" and return 1 (for `return fail(...)`). */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for usage errors: returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Report a library error: the detail when set, else lv_strerror. */
+int fail_rc(int rc, const char *what);
+
+/* --store DIR, or $LAKEVIEW_STORE; NULL (after a usage error) if none. */
+const char *store_arg(const char *opt, const char *cmd);
+/* Open the store named by --store / $LAKEVIEW_STORE, reporting errors. */
+int open_store(const char *dir, unsigned flags, struct lv_store **st);
+
+/* Does argv ask for help (--help / -h)? Prints @p text then. */
+int want_help(int argc, char **argv, const char *text);
+
+int cmd_link(int argc, char **argv);
+int cmd_tables(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif
