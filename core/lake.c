@@ -33,12 +33,14 @@
 #define ARENA_MAX ((size_t)2 << 30)
 #define ROWSTATE_DELETED 0x1
 
+/* Row state: 20 bytes a row, because there is one per row of every
+ * table (a million-row table keeps 20 MB of it). */
 struct rowstate {
 	int64_t version;
-	int64_t sink_created;
-	uint32_t part;
-	uint32_t flags;
-	uint64_t seg;
+	uint32_t sink_created;  /* unix seconds (good until 2106) */
+	uint32_t part;          /* partition key yyyymm */
+	uint32_t seg : 31;      /* segment holding the row (in place) */
+	uint32_t flags : 1;     /* ROWSTATE_DELETED */
 } __attribute__((packed));
 
 struct op {
@@ -69,6 +71,9 @@ struct lv_batch {
 	size_t nparts;
 	uint64_t dir_ino;
 	struct lv_batch_stats stats;
+	int64_t sink_t[2];     /* two most recent Sink times, formatted */
+	char sink_s[2][32];
+	size_t sink_n[2];
 };
 
 /* --- small helpers -------------------------------------------------------- */
@@ -173,20 +178,58 @@ static int bad(const struct lv_column *c, const char *want)
 			  c->attrtype, want);
 }
 
+static char *put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
 static int encode_date(struct lv_buf *o, const struct lv_column *c,
 		       const struct lv_jfield *f)
 {
 	int64_t secs;
 	uint32_t ticks;
 	int y, mo, d, h, mi, s, date_only;
+	char *p, *start;
 
 	if (f->kind != LV_J_STR || lv_time_parse(f->val, f->vlen, &secs, &ticks, &date_only))
 		return bad(c, "an ISO 8601 date");
 	lv_time_civil(secs, &y, &mo, &d, &h, &mi, &s);
-	if (c->fmt == LV_F_DATE_OFF7)
-		return lv_buf_addf(o, "\"%04d-%02d-%02dT%02d:%02d:%02d.%07u+00:00\"",
-				   y, mo, d, h, mi, s, ticks);
-	return lv_buf_addf(o, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", y, mo, d, h, mi, s);
+	if (y < 1 || y > 9999)
+		return bad(c, "a date in years 1-9999");
+	p = lv_buf_grow(o, 40);
+	if (!p)
+		return -ENOMEM;
+	start = p;
+	*p++ = '"';
+	p = put2(put2(p, y / 100), y % 100);
+	*p++ = '-';
+	p = put2(p, mo);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, h);
+	*p++ = ':';
+	p = put2(p, mi);
+	*p++ = ':';
+	p = put2(p, s);
+	if (c->fmt == LV_F_DATE_OFF7) {
+		*p++ = '.';
+		for (int i = 6; i >= 0; i--) {
+			p[i] = (char)('0' + ticks % 10);
+			ticks /= 10;
+		}
+		p += 7;
+		memcpy(p, "+00:00", 6);
+		p += 6;
+	} else {
+		*p++ = 'Z';
+	}
+	*p++ = '"';
+	o->len += (size_t)(p - start);
+	o->p[o->len] = '\0';
+	return 0;
 }
 
 static int encode_value(struct lv_buf *o, const struct lv_column *c,
@@ -234,6 +277,30 @@ static int encode_value(struct lv_buf *o, const struct lv_column *c,
 	return bad(c, "a known type");
 }
 
+/* Sink times repeat for every row of a batch: format each once. */
+static int add_sink(struct lv_batch *b, struct lv_buf *o, int64_t t)
+{
+	struct lv_buf tmp;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (b->sink_n[i] && b->sink_t[i] == t)
+			return lv_buf_add(o, b->sink_s[i], b->sink_n[i]);
+	i = b->sink_n[0] ? 1 : 0;
+	if (b->sink_n[0] && b->sink_n[1])
+		i = b->sink_t[0] < b->sink_t[1] ? 0 : 1;  /* replace the older */
+	lv_buf_init(&tmp, sizeof(b->sink_s[0]) - 1);
+	if (lv_buf_addc(&tmp, '"') || lv_time_sink(&tmp, t) || lv_buf_addc(&tmp, '"')) {
+		lv_buf_free(&tmp);
+		return -ENOMEM;
+	}
+	memcpy(b->sink_s[i], tmp.p, tmp.len);
+	b->sink_n[i] = tmp.len;
+	b->sink_t[i] = t;
+	lv_buf_free(&tmp);
+	return lv_buf_add(o, b->sink_s[i], b->sink_n[i]);
+}
+
 static int encode(struct lv_batch *b, const struct lv_jrow *row,
 		  const uint8_t id[16], int64_t sink_c, int64_t sink_m, int del)
 {
@@ -253,13 +320,8 @@ static int encode(struct lv_batch *b, const struct lv_jrow *row,
 			break;
 		if (c->flags & LV_COL_ID)
 			rc = lv_buf_add(o, g, 36);
-		else if (c->flags & (LV_COL_SINK_C | LV_COL_SINK_M)) {
-			rc = lv_buf_addc(o, '"');
-			if (!rc)
-				rc = lv_time_sink(o, (c->flags & LV_COL_SINK_C) ? sink_c : sink_m);
-			if (!rc)
-				rc = lv_buf_addc(o, '"');
-		} else if (c->flags & LV_COL_ISDELETE) {
+		else if (c->flags & (LV_COL_SINK_C | LV_COL_SINK_M))
+			rc = add_sink(b, o, (c->flags & LV_COL_SINK_C) ? sink_c : sink_m); else if (c->flags & LV_COL_ISDELETE) {
 			if (del)
 				rc = lv_buf_adds(o, "True");
 		} else if (c->flags & LV_COL_REMOVED) {
@@ -454,13 +516,27 @@ static int64_t etag_version(const struct lv_jfield *f)
 	return v;
 }
 
+/*
+ * A change record: table id (BE32), 'U' or 'D', versionnumber, sink time,
+ * SinkCreatedOn (u32 seconds), row id (16 bytes), then the CSV record
+ * after its Id and Sink fields (those are the header's).
+ */
+#define LOG_HDR 41
+
 static int log_change(struct lv_batch *b, const uint8_t id[16], int del,
-		      int64_t version)
+		      int64_t version, uint32_t sink_created)
 {
-	unsigned char kb[8], hdr[37];
+	unsigned char kb[8], hdr[LOG_HDR];
 	MDB_val k = { 8, kb }, d;
+	const char *body = b->rec.p;
+	size_t bodylen = b->rec.len;
 	char *val;
 	int rc;
+
+	/* Id and the Sink dates are in the header: keep the rest of the record */
+	for (int commas = 0; commas < 3 && bodylen; bodylen--)
+		if (*body++ == ',')
+			commas++;
 
 	b->w.seq++;
 	if (!b->stats.first_seq)
@@ -471,15 +547,16 @@ static int log_change(struct lv_batch *b, const uint8_t id[16], int del,
 	hdr[4] = del ? 'D' : 'U';
 	memcpy(hdr + 5, &version, 8);
 	memcpy(hdr + 13, &b->w.now, 8);
-	memcpy(hdr + 21, id, 16);
-	d.mv_size = sizeof(hdr) + b->rec.len;
+	memcpy(hdr + 21, &sink_created, 4);
+	memcpy(hdr + 25, id, 16);
+	d.mv_size = sizeof(hdr) + bodylen;
 	d.mv_data = NULL;
 	rc = mdb_put(b->w.txn, b->st->log, &k, &d, MDB_APPEND | MDB_RESERVE);
 	if (rc)
 		return rc;
 	val = d.mv_data;
 	memcpy(val, hdr, sizeof(hdr));
-	memcpy(val + sizeof(hdr), b->rec.p, b->rec.len);
+	memcpy(val + sizeof(hdr), body, bodylen);
 	return 0;
 }
 
@@ -576,14 +653,14 @@ int lv_batch_item(struct lv_batch *b, const char *json, size_t len, int *applied
 	memset(&now, 0, sizeof(now));
 	now.version = del ? (have ? old.version : 0) : version;
 	now.sink_created = (have && !(old.flags & ROWSTATE_DELETED) && !b->t.append_only) ?
-			   old.sink_created : b->w.now;
+			   old.sink_created : (uint32_t)b->w.now;
 	now.part = key;
 	now.flags = del ? ROWSTATE_DELETED : 0;
-	rc = encode(b, &b->row, id, b->t.append_only ? b->w.now : now.sink_created,
+	rc = encode(b, &b->row, id, b->t.append_only ? b->w.now : (int64_t)now.sink_created,
 		    b->w.now, del);
 	if (rc)
 		return rc;
-	rc = log_change(b, id, del, version);
+	rc = log_change(b, id, del, version, (uint32_t)now.sink_created);
 	if (rc)
 		return rc;
 
@@ -636,7 +713,7 @@ int lv_batch_item(struct lv_batch *b, const char *json, size_t len, int *applied
 		return rc;
 	if (!have || (old.flags & ROWSTATE_DELETED))
 		b->t.count++;
-	now.seg = o->old_seg;
+	now.seg = (uint32_t)o->old_seg & 0x7fffffff;
 	o->st = now;
 	/* rows that keep their segment are written now; the rest when placed */
 	rc = o->old_seg ? row_put(b, id, &now) : 0;
@@ -693,7 +770,7 @@ static int place(struct lv_batch *b, struct lv_fedit *e, size_t at, int replace,
 
 				if (guid_parse(data + off + r, 36 <= rl ? 36 : rl, id) == 0 &&
 				    row_get(b, id, &st) == 0) {
-					st.seg = s;
+					st.seg = (uint32_t)s & 0x7fffffff;
 					rc = row_put(b, id, &st);
 					if (rc)
 						return rc;
@@ -832,7 +909,7 @@ static int flush_appends(struct lv_batch *b, struct part *p, struct lv_fedit *e)
 		}
 		rc = lv_buf_add(&tail, b->arena.p + o->off, o->len);
 		if (!rc && !b->t.append_only) {
-			o->st.seg = seg;
+			o->st.seg = (uint32_t)seg & 0x7fffffff;
 			rc = row_put(b, o->id, &o->st);
 		}
 		o->done = 1;

@@ -110,6 +110,19 @@ static int blank(const char *p, size_t n)
 	return 1;
 }
 
+/* An ingest is a sync from a file: the table counts as synchronized. */
+static void mark_synced(struct lv_table *t)
+{
+	int64_t now = lv_clock_now();
+
+	if (strcmp(t->state, LV_STATE_FAILED) != 0) {
+		if (!t->initial_done)
+			t->initial_done = now;
+		snprintf(t->state, sizeof(t->state), "%s", LV_STATE_COMPLETED);
+	}
+	t->last_sync = now;
+}
+
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -189,6 +202,7 @@ int cmd_ingest(int argc, char **argv)
 			goto out;
 		}
 		if (++inbatch >= batch) {
+			mark_synced(lv_batch_table(b));
 			rc = lv_batch_commit(b, &bs);
 			b = NULL;
 			if (rc) {
@@ -207,6 +221,7 @@ int cmd_ingest(int argc, char **argv)
 		}
 	}
 	if (b) {
+		mark_synced(lv_batch_table(b));
 		rc = lv_batch_commit(b, &bs);
 		b = NULL;
 		if (rc) {

@@ -1,0 +1,40 @@
+/*
+ * check.h - the unit tests' assertion macro (LMDB's mtest style): print
+ * the failing expression with its place, count, and let main() end with
+ * "N passed, N failed" and a non-zero exit on any failure.
+ */
+#ifndef LV_CHECK_H
+#define LV_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int check_passed, check_failed;
+
+#define CHECK(expr) do { \
+	if (expr) { \
+		check_passed++; \
+	} else { \
+		check_failed++; \
+		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr); \
+	} \
+} while (0)
+
+#define CHECK_RC(expr) do { \
+	int check_rc_ = (expr); \
+	if (check_rc_ == 0) { \
+		check_passed++; \
+	} else { \
+		check_failed++; \
+		fprintf(stderr, "%s:%d: %s returned %d (%s)\n", __FILE__, __LINE__, \
+			#expr, check_rc_, lv_strerror(check_rc_)); \
+	} \
+} while (0)
+
+static inline int check_done(void)
+{
+	printf("%d passed, %d failed\n", check_passed, check_failed);
+	return check_failed ? 1 : 0;
+}
+
+#endif
