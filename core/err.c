@@ -29,6 +29,8 @@ static const char *const texts[] = {
 	[LV_ECONF - LV_EFIRST] = "bad lakeview.conf",
 	[LV_ECHANGED - LV_EFIRST] = "too many changes to follow",
 	[LV_EREMOTE - LV_EFIRST] = "the remote service answered an error",
+	[LV_ETRANSPORT - LV_EFIRST] = "connection failed",
+	[LV_EAUTH - LV_EFIRST] = "credentials refused",
 };
 
 const char *lv_strerror(int rc)

@@ -516,3 +516,64 @@ const struct lv_jfield *lv_jrow_get(const struct lv_jrow *r, const char *key,
 	}
 	return NULL;
 }
+
+int lv_json_array_next(const char *p, size_t n, size_t *pos, const char **elem,
+		       size_t *elen)
+{
+	struct lv_jrow tmp;
+	struct cursor c;
+	const char *start;
+	int rc;
+
+	lv_jrow_init(&tmp);
+	c.s = p;
+	c.e = p + n;
+	c.p = p + *pos;
+	c.r = &tmp;
+	ws(&c);
+	if (*pos == 0) {
+		if (c.p >= c.e || *c.p != '[') {
+			lv_jrow_free(&tmp);
+			return fail(&c, "expected an array");
+		}
+		c.p++;
+		ws(&c);
+		if (c.p < c.e && *c.p == ']') {
+			lv_jrow_free(&tmp);
+			*pos = (size_t)(c.p + 1 - p);
+			return 0;
+		}
+	} else {
+		if (c.p < c.e && *c.p == ']') {
+			lv_jrow_free(&tmp);
+			return 0;
+		}
+		if (c.p >= c.e || *c.p != ',') {
+			lv_jrow_free(&tmp);
+			return fail(&c, "expected ',' or ']'");
+		}
+		c.p++;
+		ws(&c);
+	}
+	start = c.p;
+	rc = skip_value(&c, 1);
+	lv_jrow_free(&tmp);
+	if (rc)
+		return rc;
+	*elem = start;
+	*elen = (size_t)(c.p - start);
+	ws(&c);
+	*pos = (size_t)(c.p - p);
+	return 1;
+}
+
+int lv_jfield_str(const struct lv_jfield *f, char *out, size_t len)
+{
+	if (f->kind != LV_J_STR)
+		return LV_EBADVALUE;
+	if (f->vlen >= len)
+		return LV_ETOOBIG;
+	memcpy(out, f->val, f->vlen);
+	out[f->vlen] = '\0';
+	return 0;
+}

@@ -62,6 +62,19 @@ uint32_t lv_jrow_hash(const char *key, size_t len);
 const struct lv_jfield *lv_jrow_get(const struct lv_jrow *r, const char *key,
 				    size_t klen, uint32_t hash);
 
+/*
+ * Iterate the elements of the JSON array held in @p p / @p n (e.g. the raw
+ * text of a LV_J_NESTED field). Start with *pos = 0. On return 1, *elem /
+ * *elen span the next element's raw text; 0 at the end; LV_EBADJSON.
+ */
+int lv_json_array_next(const char *p, size_t n, size_t *pos, const char **elem,
+		       size_t *elen);
+
+/* Decode a JSON string field's value (already decoded by the parser) is
+ * f->val; this copies it NUL-terminated into @p out, or fails with
+ * LV_ETOOBIG when it does not fit. */
+int lv_jfield_str(const struct lv_jfield *f, char *out, size_t len);
+
 /* Is @p p / @p n valid UTF-8 (no overlongs, no surrogates)? */
 int lv_utf8_valid(const char *p, size_t n);
 

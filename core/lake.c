@@ -71,6 +71,7 @@ struct lv_batch {
 	size_t nparts;
 	uint64_t dir_ino;
 	struct lv_batch_stats stats;
+	int resync;            /* full resync: remember which rows were seen */
 	int64_t sink_t[2];     /* two most recent Sink times, formatted */
 	char sink_s[2][32];
 	size_t sink_n[2];
@@ -167,6 +168,22 @@ static int row_put(struct lv_batch *b, const uint8_t id[16], const struct rowsta
 	MDB_val k = { 20, kb }, d = { sizeof(*s), (void *)s };
 
 	row_key(kb, b->t.id, id);
+	return mdb_put(b->w.txn, b->st->rows, &k, &d, 0);
+}
+
+/*
+ * During a full resync the rows seen are marked under the table id with
+ * its top bit set, in the same transactions as the pages that carry them,
+ * so a resync interrupted by a crash resumes with its marks intact.
+ */
+#define SEEN_BIT 0x80000000u
+
+static int seen_put(struct lv_batch *b, const uint8_t id[16])
+{
+	unsigned char kb[20];
+	MDB_val k = { 20, kb }, d = { 0, NULL };
+
+	row_key(kb, b->t.id | SEEN_BIT, id);
 	return mdb_put(b->w.txn, b->st->rows, &k, &d, 0);
 }
 
@@ -478,6 +495,90 @@ struct lv_table *lv_batch_table(struct lv_batch *b)
 	return &b->t;
 }
 
+void lv_batch_set_resync(struct lv_batch *b, int on)
+{
+	b->resync = on;
+}
+
+size_t lv_batch_pending(const struct lv_batch *b)
+{
+	return b->arena.len;
+}
+
+int lv_batch_delete_unseen(struct lv_batch *b, uint64_t *deleted)
+{
+	unsigned char kb[20];
+	MDB_val k = { 4, kb }, d;
+	MDB_cursor *cur;
+	uint8_t (*ids)[16] = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*deleted = 0;
+	rc = mdb_cursor_open(b->w.txn, b->st->rows, &cur);
+	if (rc)
+		return rc;
+	/* 1. live rows without a mark */
+	lv_be32(kb, b->t.id);
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == 20 && lv_get_be32(k.mv_data) == b->t.id) {
+		struct rowstate rs;
+		unsigned char sk[20];
+		MDB_val skv = { 20, sk }, sd;
+
+		memcpy(&rs, d.mv_data, sizeof(rs));
+		memcpy(sk, k.mv_data, 20);
+		lv_be32(sk, b->t.id | SEEN_BIT);
+		if (!(rs.flags & ROWSTATE_DELETED) &&
+		    mdb_get(b->w.txn, b->st->rows, &skv, &sd) == MDB_NOTFOUND) {
+			if (n == cap) {
+				void *p = realloc(ids, (cap ? cap * 2 : 256) * 16);
+
+				if (!p) {
+					rc = -ENOMEM;
+					break;
+				}
+				ids = p;
+				cap = cap ? cap * 2 : 256;
+			}
+			memcpy(ids[n++], (unsigned char *)k.mv_data + 4, 16);
+		}
+		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	/* 2. drop the marks */
+	if (!rc) {
+		lv_be32(kb, b->t.id | SEEN_BIT);
+		k.mv_size = 4;
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+		while (rc == 0 && k.mv_size == 20 &&
+		       lv_get_be32(k.mv_data) == (b->t.id | SEEN_BIT)) {
+			rc = mdb_cursor_del(cur, 0);
+			if (!rc)
+				rc = mdb_cursor_get(cur, &k, &d, MDB_GET_CURRENT);
+		}
+		if (rc == MDB_NOTFOUND || rc == EINVAL)
+			rc = 0;
+	}
+	mdb_cursor_close(cur);
+	/* 3. delete them, as if the source had sent tombstones */
+	b->resync = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		char item[128], g[37];
+		int applied;
+
+		guid_format(ids[i], g);
+		snprintf(item, sizeof(item),
+			 "{\"@odata.context\":\"#$deletedEntity\",\"id\":\"%s\"}", g);
+		rc = lv_batch_item(b, item, strlen(item), &applied);
+		*deleted += (uint64_t)applied;
+	}
+	free(ids);
+	return rc;
+}
+
 static void batch_free(struct lv_batch *b)
 {
 	for (size_t i = 0; i < b->nparts; i++) {
@@ -634,6 +735,11 @@ int lv_batch_item(struct lv_batch *b, const char *json, size_t len, int *applied
 			version = etag_version(lv_jrow_get(&b->row, "@odata.etag", 11,
 							   lv_jrow_hash("@odata.etag", 11)));
 	}
+	if (b->resync && !del) {
+		rc = seen_put(b, id);
+		if (rc)
+			return rc;
+	}
 	rc = row_get(b, id, &old);
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
@@ -734,6 +840,32 @@ skip:
 }
 
 /* --- flushing partitions --------------------------------------------------- */
+
+/*
+ * Copy a record kept from an old segment, widened to the table's current
+ * column count: a column added since it was written is appended empty.
+ * In-place partitions thus reach the new width segment by segment, at the
+ * next write of each (append-only files keep their narrower records).
+ */
+static int copy_record(struct lv_buf *out, const char *rec, size_t len,
+		       size_t ncols)
+{
+	size_t fields = 1;
+	int inq = 0, rc;
+
+	for (size_t i = 0; i < len; i++) {
+		if (rec[i] == '"')
+			inq = !inq;
+		else if (rec[i] == ',' && !inq)
+			fields++;
+	}
+	if (fields >= ncols || len == 0 || rec[len - 1] != '\n')
+		return lv_buf_add(out, rec, len);
+	rc = lv_buf_add(out, rec, len - 1);
+	for (; !rc && fields < ncols; fields++)
+		rc = lv_buf_addc(out, ',');
+	return rc ? rc : lv_buf_addc(out, '\n');
+}
 
 static int cmp_seg(const void *a, const void *b)
 {
@@ -845,7 +977,7 @@ static int flush_rewrites(struct lv_batch *b, struct part *p, struct lv_fedit *e
 				if (!o->del)
 					rc = lv_buf_add(&out, b->arena.p + o->off, o->len);
 			} else {
-				rc = lv_buf_add(&out, old + r, rl);
+				rc = copy_record(&out, old + r, rl, b->t.ncols);
 			}
 			if (rc)
 				goto out;
@@ -880,8 +1012,13 @@ static int flush_appends(struct lv_batch *b, struct part *p, struct lv_fedit *e)
 		at = e->n - 1;
 		seg = e->e[at].seg;
 		rc = lv_chunk_bytes(&b->w, e->e[at].chunk, &old, &oldlen);
-		if (!rc)
-			rc = lv_buf_add(&tail, old, oldlen);
+		for (size_t r = 0; !rc && r < oldlen;) {
+			size_t rl = lv_csv_record_len((const char *)old + r, oldlen - r);
+
+			rc = b->t.append_only ? lv_buf_add(&tail, (const char *)old + r, rl) :
+			     copy_record(&tail, (const char *)old + r, rl, b->t.ncols);
+			r += rl;
+		}
 		replace = 1;
 	} else {
 		at = e->n;

@@ -515,3 +515,89 @@ out:
 		lv_table_free(t);
 	return rc;
 }
+
+/* --- schema changes -------------------------------------------------------- */
+
+static struct lv_column *find_col(struct lv_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return &t->cols[i];
+	return NULL;
+}
+
+int lv_table_merge(struct lv_table *t, const struct lv_table *fresh, int *changed)
+{
+	int rc;
+
+	*changed = 0;
+	/* type changes first: nothing changes when one is found */
+	for (size_t i = 0; i < fresh->ncols; i++) {
+		const struct lv_column *f = &fresh->cols[i];
+		struct lv_column *c;
+
+		if (f->flags & (LV_COL_ID | LV_COL_SINK_C | LV_COL_SINK_M | LV_COL_ISDELETE))
+			continue;
+		c = find_col(t, f->name);
+		if (c && (c->type != f->type || c->fmt != f->fmt))
+			return lv_err_set(LV_ESCHEMA,
+					  "column '%s' changed type from %s to %s in Dataverse; remove and add the table again ('lakectl tables remove', then 'tables add')",
+					  f->name, c->attrtype, f->attrtype);
+	}
+	for (size_t i = 0; i < fresh->ncols; i++) {
+		const struct lv_column *f = &fresh->cols[i];
+		struct lv_column *c;
+
+		if (f->flags & (LV_COL_ID | LV_COL_SINK_C | LV_COL_SINK_M | LV_COL_ISDELETE))
+			continue;
+		c = find_col(t, f->name);
+		if (!c) {
+			rc = add_col(t, f->name, f->prop, f->attrtype, f->type, f->fmt, 0,
+				     f->maxlen, f->precision, f->scale);
+			if (rc)
+				return rc;
+			*changed = 1;
+			continue;
+		}
+		if (c->flags & LV_COL_REMOVED) {
+			c->flags &= (uint16_t)~LV_COL_REMOVED;
+			*changed = 1;
+		}
+		if (c->maxlen != f->maxlen || c->precision != f->precision ||
+		    c->scale != f->scale || strcmp(c->prop, f->prop)) {
+			c->maxlen = f->maxlen;
+			c->precision = f->precision;
+			c->scale = f->scale;
+			snprintf(c->prop, sizeof(c->prop), "%s", f->prop);
+			*changed = 1;
+		}
+	}
+	/* columns gone at the source stay, written empty */
+	for (size_t i = 0; i < t->ncols; i++) {
+		struct lv_column *c = &t->cols[i];
+
+		if (c->flags & (LV_COL_ID | LV_COL_SINK_C | LV_COL_SINK_M |
+				LV_COL_ISDELETE | LV_COL_REMOVED))
+			continue;
+		if (!find_col((struct lv_table *)fresh, c->name)) {
+			c->flags |= LV_COL_REMOVED;
+			*changed = 1;
+		}
+	}
+	if (fresh->options_json && (!t->options_json ||
+				    strcmp(fresh->options_json, t->options_json))) {
+		char *o = strdup(fresh->options_json);
+
+		if (!o)
+			return -ENOMEM;
+		free(t->options_json);
+		t->options_json = o;
+		*changed = 1;
+	}
+	if (strcmp(t->entityset, fresh->entityset)) {
+		snprintf(t->entityset, sizeof(t->entityset), "%s", fresh->entityset);
+		*changed = 1;
+	}
+	lv_table_index(t);
+	return 0;
+}

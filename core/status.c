@@ -56,6 +56,8 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 	MDB_txn *txn = lv_reader_txn(r);
 	json_t *doc, *tables = json_array();
 	uint64_t seq = 0, last = 0, snap = 0;
+	struct lv_store_stats stats;
+	json_t *counters = NULL;
 	const char *src = lv_store_conf_get(st, "dataverse_url");
 	const char *sink = lv_store_conf_get(st, "adls_url");
 	char *s;
@@ -71,7 +73,13 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 		json_decref(tables);
 		return rc;
 	}
-	doc = json_pack("{sssssssIsososssoso}", "store", lv_store_dir(st),
+	if (lv_store_stats(st, &stats) == 0)
+		counters = json_pack("{sIsIsIsIsi}", "chunk_bytes", (json_int_t)stats.chunk_bytes,
+				     "bytes_encoded", (json_int_t)stats.bytes_encoded,
+				     "map_used", (json_int_t)stats.map_used,
+				     "tree_gen", (json_int_t)stats.tree_gen,
+				     "lmdb_readers_max_used", (int)stats.readers);
+	doc = json_pack("{sssssssIsososssososo}", "store", lv_store_dir(st),
 			"container", lv_store_container(st),
 			"lake_url", lv_store_lake_url(st),
 			"last_seq", (json_int_t)seq,
@@ -79,7 +87,8 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 			"last_snapshot", iso((int64_t)snap),
 			"source", src ? src : "",
 			"sink", sink ? json_string(sink) : json_null(),
-			"tables", tables);
+			"tables", tables,
+			"counters", counters ? counters : json_null());
 	if (!doc)
 		return -ENOMEM;
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -714,6 +714,8 @@ int lv_store_stats(struct lv_store *st, struct lv_store_stats *out)
 		out->last_seq = v;
 	if (!lv_meta_get_u64(txn, st, "last_commit", &v))
 		out->last_commit = (int64_t)v;
+	if (!lv_meta_get_u64(txn, st, "last_snapshot", &v))
+		out->last_snapshot = (int64_t)v;
 	if (!lv_meta_get_u64(txn, st, "tree_gen", &v))
 		out->tree_gen = v;
 	if (!lv_meta_get_u64(txn, st, "chunk_bytes", &v))

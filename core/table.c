@@ -159,6 +159,8 @@ int lv_table_remove(struct lv_store *st, const char *name)
 		goto out;
 	rc = delete_rows(&w, t.id);
 	if (!rc)
+		rc = delete_rows(&w, t.id | 0x80000000u);
+	if (!rc)
 		rc = mdb_del(w.txn, st->tables, &k, NULL);
 	if (!rc) {
 		rc = lv_tree_lookup(&w, LV_ROOT_INO, t.name, &n);
@@ -184,6 +186,41 @@ int lv_table_remove(struct lv_store *st, const char *name)
 	if (!rc)
 		rc = lv_lake_root_model(&w);
 	if (!rc)
+		rc = lv_lake_optionsets(&w);
+	if (rc)
+		goto out;
+	return lv_wtxn_commit(&w);
+out:
+	lv_wtxn_abort(&w);
+	return rc;
+}
+
+int lv_table_update(struct lv_store *st, const struct lv_table *t,
+		    int schema_changed)
+{
+	struct lv_wtxn w;
+	struct lv_table cur;
+	int rc;
+
+	rc = lv_wtxn_begin(st, &w);
+	if (rc)
+		return rc;
+	/* the table must still be the one we loaded (not removed and re-added) */
+	rc = lv_table_load(w.txn, st, t->name, &cur);
+	if (rc)
+		goto out;
+	if (cur.id != t->id) {
+		lv_table_free(&cur);
+		rc = lv_err_set(LV_ENOTABLE, "table '%s' was removed meanwhile", t->name);
+		goto out;
+	}
+	lv_table_free(&cur);
+	rc = lv_table_save(&w, t);
+	if (!rc)
+		rc = lv_lake_table_manifest(&w, t);
+	if (!rc && schema_changed)
+		rc = lv_lake_root_model(&w);
+	if (!rc && schema_changed)
 		rc = lv_lake_optionsets(&w);
 	if (rc)
 		goto out;

@@ -1,17 +1,45 @@
 /*
- * cmd_link.c - `lakectl link`: create a store for one link.
+ * cmd_link.c - `lakectl link`: create a store for one link, and connect it
+ * to a Dataverse environment (the portal's "New link").
+ *
+ * With a source, link checks before it writes anything that it can get a
+ * token and list the tables, so a typo in a URL or a secret fails here,
+ * not at the first sync. Secrets are never taken on the command line:
+ * only a file name, or $LAKEVIEW_CLIENT_SECRET.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lakectl.h"
+#include "lakeview/dataverse.h"
+#include "lakeview/oauth.h"
 
 static const char help[] =
 	"usage: lakectl link --store DIR --environment ENV --organization ORG\n"
+	"         [--dataverse-url URL --tenant-id T --client-id C\n"
+	"          (--client-secret-file F | $LAKEVIEW_CLIENT_SECRET)\n"
+	"          [--token-url URL] [--ca-file F] [--page-size N]]\n"
 	"\n"
 	"Create a store for one link: Dataverse environment ENV, organization\n"
 	"unique name ORG, lake container dataverse-ENV-ORG. Refuses a directory\n"
-	"that already holds a store or any other file.\n";
+	"that already holds a store or any other file.\n"
+	"\n"
+	"With --dataverse-url the store syncs from that environment (lakectl\n"
+	"sync): the app registration's tenant and client id, and its secret in\n"
+	"a file (first line) or $LAKEVIEW_CLIENT_SECRET. link first checks that\n"
+	"it can get a token and list the tables, and writes nothing otherwise.\n"
+	"--token-url overrides https://login.microsoftonline.com/T/oauth2/v2.0/token;\n"
+	"--ca-file trusts a private CA (TLS is always verified).\n";
+
+static int count_table(void *arg, const struct lv_dv_table *t)
+{
+	(void)t;
+	(*(unsigned *)arg)++;
+	return 0;
+}
 
 int cmd_link(int argc, char **argv)
 {
@@ -19,11 +47,23 @@ int cmd_link(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "environment", required_argument, NULL, 'e' },
 		{ "organization", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "dataverse-url", required_argument, NULL, 'u' },
+		{ "tenant-id", required_argument, NULL, 't' },
+		{ "client-id", required_argument, NULL, 'c' },
+		{ "client-secret-file", required_argument, NULL, 'f' },
+		{ "token-url", required_argument, NULL, 'k' },
+		{ "ca-file", required_argument, NULL, 'a' },
+		{ "page-size", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *env = NULL, *org = NULL;
-	struct lv_store *st;
+	struct lv_dv_conf dc = { 0 };
+	const char *secret_file = NULL;
+	char secret_abs[PATH_MAX], ca_abs[PATH_MAX], page[16] = "";
+	struct lv_store *st = NULL;
+	struct lv_dv *dv = NULL;
+	char *secret = NULL;
+	unsigned ntables = 0;
 	int c, rc;
 
 	if (want_help(argc, argv, help))
@@ -33,6 +73,22 @@ int cmd_link(int argc, char **argv)
 		case 's': dir = optarg; break;
 		case 'e': env = optarg; break;
 		case 'o': org = optarg; break;
+		case 'u': dc.url = optarg; break;
+		case 't': dc.tenant_id = optarg; break;
+		case 'c': dc.client_id = optarg; break;
+		case 'f': secret_file = optarg; break;
+		case 'k': dc.token_url = optarg; break;
+		case 'a': dc.ca_file = optarg; break;
+		case 'p': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 5000)
+				return usage_error("link", "--page-size is 1 to 5000, not '%s'", optarg);
+			dc.page_size = (unsigned)v;
+			snprintf(page, sizeof(page), "%lu", v);
+			break;
+		}
 		case ':': return usage_error("link", "option %s needs a value", argv[optind - 1]);
 		default: return usage_error("link", "unknown option %s", argv[optind - 1]);
 		}
@@ -44,10 +100,62 @@ int cmd_link(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!env || !org)
 		return usage_error("link", "--environment and --organization are required");
+	if ((dc.tenant_id || dc.client_id || secret_file || dc.token_url) && !dc.url)
+		return usage_error("link", "--tenant-id, --client-id and the secret go with --dataverse-url");
+	if (dc.url) {
+		if (!dc.tenant_id || !dc.client_id)
+			return usage_error("link", "--dataverse-url needs --tenant-id and --client-id");
+		if (secret_file && !realpath(secret_file, secret_abs))
+			return fail("cannot read secret file %s: %s", secret_file, strerror(errno));
+		if (dc.ca_file && !realpath(dc.ca_file, ca_abs))
+			return fail("cannot read CA file %s: %s", dc.ca_file, strerror(errno));
+		if (dc.ca_file)
+			dc.ca_file = ca_abs;
+		secret = lv_secret_load(secret_file ? secret_abs : NULL, "LAKEVIEW_CLIENT_SECRET");
+		if (!secret)
+			return fail("%s; pass --client-secret-file F (the secret never goes on the command line)",
+				    lv_err_detail());
+		dc.secret = secret;
+		rc = lv_dv_new(&dc, &dv);
+		if (!rc)
+			rc = lv_dv_tables(dv, 1, count_table, &ntables);
+		memset(secret, 0, strlen(secret));
+		free(secret);
+		if (rc) {
+			rc = fail_rc(rc, "cannot reach Dataverse; nothing was written");
+			goto out;
+		}
+	}
 	rc = lv_store_create(dir, env, org, &st);
-	if (rc)
-		return fail_rc(rc, "cannot create the store");
-	printf("linked %s: container %s\n", dir, lv_store_container(st));
+	if (rc) {
+		rc = fail_rc(rc, "cannot create the store");
+		goto out;
+	}
+	if (dc.url) {
+		rc = lv_store_conf_set(st, "dataverse_url", dc.url);
+		if (!rc)
+			rc = lv_store_conf_set(st, "tenant_id", dc.tenant_id);
+		if (!rc)
+			rc = lv_store_conf_set(st, "client_id", dc.client_id);
+		if (!rc && secret_file)
+			rc = lv_store_conf_set(st, "client_secret_file", secret_abs);
+		if (!rc && dc.token_url)
+			rc = lv_store_conf_set(st, "token_url", dc.token_url);
+		if (!rc && dc.ca_file)
+			rc = lv_store_conf_set(st, "ca_file", dc.ca_file);
+		if (!rc && page[0])
+			rc = lv_store_conf_set(st, "page_size", page);
+		if (rc) {
+			rc = fail("cannot write %s/lakeview.conf: %s", dir, lv_strerror(rc));
+			goto out;
+		}
+		printf("linked %s: container %s, source %s (%u tables with change tracking)\n",
+		       dir, lv_store_container(st), dc.url, ntables);
+	} else {
+		printf("linked %s: container %s\n", dir, lv_store_container(st));
+	}
+out:
+	lv_dv_free(dv);
 	lv_store_close(st);
-	return 0;
+	return rc;
 }

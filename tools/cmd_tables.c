@@ -11,25 +11,31 @@
 #include <unistd.h>
 
 #include "lakectl.h"
+#include "lakeview/dataverse.h"
 #include "lakeview/table.h"
 
 #define SCHEMA_MAX (64u << 20)
 
 static const char help[] =
-	"usage: lakectl tables add    --store DIR TABLE --schema FILE.json\n"
+	"usage: lakectl tables add    --store DIR TABLE... [--schema FILE.json]\n"
 	"                             [--append-only] [--partition year|month]\n"
+	"       lakectl tables available --store DIR\n"
 	"       lakectl tables remove --store DIR TABLE\n"
 	"       lakectl tables list   --store DIR\n"
 	"\n"
-	"add:    add TABLE to the link. FILE.json is its Dataverse metadata, as\n"
-	"        GET EntityDefinitions(LogicalName='TABLE')?$expand=Attributes\n"
-	"        returns it. In-place tables (default) hold each row once;\n"
+	"add:    add TABLEs to the link. Their schema is fetched from the linked\n"
+	"        Dataverse environment, or read from FILE.json (one TABLE): its\n"
+	"        metadata as GET EntityDefinitions(LogicalName='TABLE')\n"
+	"        ?$expand=Attributes returns it. Only tables with change\n"
+	"        tracking can be added to a linked store. The first sync reads\n"
+	"        them whole. In-place tables (default) hold each row once;\n"
 	"        append-only tables append every change (deletes with IsDelete).\n"
 	"        Partitions by createdon: year (default) or month; append-only\n"
 	"        tables and tables without createdon use year.\n"
 	"remove: drop TABLE's folder, snapshots and manifest from the lake and\n"
 	"        model.json, in one commit.\n"
-	"list:   the tables, with their options.\n";
+	"list:   the tables, with their options.\n"
+	"available: the linked environment's tables with change tracking.\n";
 
 static int read_file(const char *path, char **out, size_t *len)
 {
@@ -59,6 +65,71 @@ static int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+struct tracked {
+	const char *want;
+	int found, tracking;
+};
+
+static int find_tracked(void *arg, const struct lv_dv_table *t)
+{
+	struct tracked *k = arg;
+
+	if (strcmp(t->name, k->want) == 0) {
+		k->found = 1;
+		k->tracking = t->change_tracking;
+	}
+	return 0;
+}
+
+static int add_one(struct lv_store *st, struct lv_dv *dv, const char *table,
+		   const char *schema, int append_only, int by_month)
+{
+	struct lv_table t;
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (schema) {
+		rc = read_file(schema, &json, &len);
+		if (rc)
+			return fail("cannot read schema %s: %s", schema, strerror(-rc));
+	} else {
+		struct tracked k = { table, 0, 0 };
+
+		rc = lv_dv_tables(dv, 0, find_tracked, &k);
+		if (rc)
+			return fail_rc(rc, "cannot list the environment's tables");
+		if (!k.found)
+			return fail("table '%s' is not in the Dataverse environment (see 'lakectl tables available')", table);
+		if (!k.tracking)
+			return fail("Entity %s isn't enabled for change tracking; enable \"Track changes\" on the table in Power Apps, then add it", table);
+		rc = lv_dv_metadata(dv, table, &json, &len);
+		if (rc)
+			return fail_rc(rc, table);
+	}
+	rc = lv_table_from_metadata(json, len, append_only, by_month, &t);
+	free(json);
+	if (rc)
+		return fail_rc(rc, schema ? schema : table);
+	if (strcmp(t.name, table) != 0) {
+		rc = fail("%s describes table '%s', not '%s'", schema ? schema : "the metadata",
+			  t.name, table);
+		goto out;
+	}
+	if (by_month && t.append_only && !append_only)
+		fprintf(stderr, "lakectl: note: %s has no createdon, so it is append-only by Year\n", table);
+	rc = lv_table_add(st, &t);
+	if (rc) {
+		rc = fail_rc(rc, "cannot add the table");
+		goto out;
+	}
+	printf("added %s: %zu columns, %s, partitioned by %s\n", t.name, t.ncols,
+	       t.append_only ? "append-only" : "in place", t.by_month ? "Month" : "Year");
+out:
+	lv_table_free(&t);
+	return rc;
+}
+
 static int tables_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -68,12 +139,10 @@ static int tables_add(int argc, char **argv)
 		{ "partition", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *schema = NULL, *table;
-	int append_only = 0, by_month = 0, c, rc;
+	const char *dir = NULL, *schema = NULL;
+	int append_only = 0, by_month = 0, c, rc = 0;
 	struct lv_store *st = NULL;
-	struct lv_table t;
-	char *json = NULL;
-	size_t len = 0;
+	struct lv_dv *dv = NULL;
 
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
@@ -92,39 +161,74 @@ static int tables_add(int argc, char **argv)
 		default: return usage_error("tables add", "unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
-		return usage_error("tables add", "name exactly one TABLE");
-	table = argv[optind];
+	if (optind >= argc)
+		return usage_error("tables add", "name at least one TABLE");
+	if (schema && optind != argc - 1)
+		return usage_error("tables add", "--schema describes one TABLE; name exactly one");
 	dir = store_arg(dir, "tables add");
 	if (!dir)
 		return EXIT_USAGE;
-	if (!schema)
-		return usage_error("tables add", "--schema FILE.json is required (the table's Dataverse metadata)");
-	rc = read_file(schema, &json, &len);
-	if (rc)
-		return fail("cannot read schema %s: %s", schema, strerror(-rc));
-	rc = lv_table_from_metadata(json, len, append_only, by_month, &t);
-	free(json);
-	if (rc)
-		return fail_rc(rc, schema);
-	if (strcmp(t.name, table) != 0) {
-		rc = fail("%s describes table '%s', not '%s'", schema, t.name, table);
-		goto out;
-	}
-	if (by_month && t.append_only && !append_only)
-		fprintf(stderr, "lakectl: note: %s has no createdon, so it is append-only by Year\n", table);
 	rc = open_store(dir, 0, &st);
 	if (rc)
-		goto out;
-	rc = lv_table_add(st, &t);
-	if (rc) {
-		rc = fail_rc(rc, "cannot add the table");
-		goto out;
+		return rc;
+	if (!schema) {
+		if (!lv_store_conf_get(st, "dataverse_url")) {
+			lv_store_close(st);
+			return usage_error("tables add", "this store has no Dataverse source: pass --schema FILE.json");
+		}
+		rc = lv_dv_from_store(st, &dv);
+		if (rc) {
+			rc = fail_rc(rc, "cannot connect to Dataverse");
+			goto out;
+		}
 	}
-	printf("added %s: %zu columns, %s, partitioned by %s\n", t.name, t.ncols,
-	       t.append_only ? "append-only" : "in place", t.by_month ? "Month" : "Year");
+	for (int i = optind; i < argc && !rc; i++)
+		rc = add_one(st, dv, argv[i], schema, append_only, by_month);
 out:
-	lv_table_free(&t);
+	lv_dv_free(dv);
+	lv_store_close(st);
+	return rc;
+}
+
+static int print_available(void *arg, const struct lv_dv_table *t)
+{
+	(void)arg;
+	printf("%-40s %s\n", t->name, t->entityset);
+	return 0;
+}
+
+static int tables_available(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	struct lv_store *st;
+	struct lv_dv *dv = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': dir = optarg; break;
+		case ':': return usage_error("tables available", "option %s needs a value", argv[optind - 1]);
+		default: return usage_error("tables available", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return usage_error("tables available", "unexpected argument '%s'", argv[optind]);
+	dir = store_arg(dir, "tables available");
+	if (!dir)
+		return EXIT_USAGE;
+	rc = open_store(dir, LV_STORE_RDONLY, &st);
+	if (rc)
+		return rc;
+	rc = lv_dv_from_store(st, &dv);
+	if (!rc)
+		rc = lv_dv_tables(dv, 1, print_available, NULL);
+	if (rc)
+		rc = fail_rc(rc, "cannot list the environment's tables");
+	lv_dv_free(dv);
 	lv_store_close(st);
 	return rc;
 }
@@ -208,7 +312,7 @@ int cmd_tables(int argc, char **argv)
 {
 	if (argc < 2 || (argv[1][0] == '-' && want_help(argc, argv, help))) {
 		if (argc < 2)
-			return usage_error("tables", "name a subcommand: add, remove or list");
+			return usage_error("tables", "name a subcommand: add, remove, list or available");
 		return 0;
 	}
 	if (want_help(argc, argv, help))
@@ -219,5 +323,7 @@ int cmd_tables(int argc, char **argv)
 		return tables_remove(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return tables_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "available"))
+		return tables_available(argc - 1, argv + 1);
 	return usage_error("tables", "unknown subcommand '%s'", argv[1]);
 }

@@ -21,6 +21,7 @@ static const char usage[] =
 	"commands:\n"
 	"  link       create a store (one link: environment + organization)\n"
 	"  tables     add, remove or list the tables of the link\n"
+	"  sync       pull the linked Dataverse tables (once or --follow)\n"
 	"  ingest     apply Web API change items from a JSON-lines file\n"
 	"  snapshot   take snapshots of changed partitions, refresh model.json\n"
 	"  status     the link's tables and their state\n"
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "link", cmd_link }, { "tables", cmd_tables },
 		{ "ingest", cmd_ingest }, { "snapshot", cmd_snapshot },
-		{ "status", cmd_status }, { "ls", cmd_ls }, { "cat", cmd_cat },
+		{ "status", cmd_status }, { "sync", cmd_sync }, { "ls", cmd_ls }, { "cat", cmd_cat },
 	};
 
 	if (argc < 2) {

@@ -33,6 +33,8 @@ enum {
 	LV_ECONF,                /**< lakeview.conf is malformed or unsafe */
 	LV_ECHANGED,             /**< the tree changed too much to follow */
 	LV_EREMOTE,              /**< the remote service answered an error */
+	LV_ETRANSPORT,           /**< the connection failed (DNS, TCP, TLS) */
+	LV_EAUTH,                /**< credentials refused */
 	LV_ELAST
 };
 

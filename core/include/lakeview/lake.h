@@ -61,6 +61,23 @@ int lv_batch_item(struct lv_batch *b, const char *json, size_t len,
 struct lv_table *lv_batch_table(struct lv_batch *b);
 
 /**
+ * Full resync mode: every row the batch applies is marked as seen (the
+ * marks persist across batches until lv_batch_delete_unseen()).
+ */
+void lv_batch_set_resync(struct lv_batch *b, int on);
+
+/**
+ * End a full resync: delete every live row of the table that no batch in
+ * resync mode marked, as if the source had sent its tombstone, and clear
+ * the marks. @p deleted receives the count.
+ */
+int lv_batch_delete_unseen(struct lv_batch *b, uint64_t *deleted)
+	__attribute__((warn_unused_result));
+
+/** Bytes of records the batch holds (to bound batch sizes). */
+size_t lv_batch_pending(const struct lv_batch *b);
+
+/**
  * Materialise and commit everything the batch holds (including changes
  * made to lv_batch_table()). The batch is freed, whatever the result.
  */

@@ -100,6 +100,7 @@ int64_t lv_clock_now(void);
 struct lv_store_stats {
 	uint64_t last_seq;         /**< newest change sequence number */
 	int64_t last_commit;       /**< unix seconds of the newest commit */
+	int64_t last_snapshot;     /**< unix seconds of the last snapshot */
 	uint64_t tree_gen;         /**< commits that changed the file tree */
 	uint64_t chunk_bytes;      /**< bytes in live content chunks */
 	uint64_t bytes_encoded;    /**< CSV bytes (re)encoded, ever */

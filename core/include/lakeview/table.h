@@ -99,6 +99,26 @@ void lv_table_free(struct lv_table *t);
 int lv_table_from_metadata(const char *json, size_t len, int append_only,
 			   int by_month, struct lv_table *out);
 
+/**
+ * Bring @p t up to the metadata in @p fresh (built by
+ * lv_table_from_metadata): new attributes are appended, attributes gone
+ * at the source are flagged LV_COL_REMOVED (kept, written empty), lengths
+ * and option sets follow the source.
+ * @param changed  set to 1 when anything changed
+ * @return 0; LV_ESCHEMA when a column changed type (nothing is changed;
+ *         the detail says what and how to fix it).
+ */
+int lv_table_merge(struct lv_table *t, const struct lv_table *fresh,
+		   int *changed);
+
+/**
+ * Save a table's state, sync state and schema (in one commit). When
+ * @p schema_changed, the per-table manifest, model.json and the
+ * OptionsetMetadata CSVs are rewritten in the same commit.
+ */
+int lv_table_update(struct lv_store *st, const struct lv_table *t,
+		    int schema_changed) __attribute__((warn_unused_result));
+
 /** Is @p name a safe table or column name? */
 int lv_name_ok(const char *name);
 

@@ -1,0 +1,619 @@
+/*
+ * dataverse.c - the Dataverse Web API source: metadata, change-tracked
+ * paging, retries, and the sync loop that commits a page at a time.
+ *
+ * Why this shape:
+ *  - A page and the link that follows it are committed in one batch, so
+ *    the stored nextLink/deltaLink always names exactly the first change
+ *    not yet in the store. Killed anywhere, the next run GETs that link
+ *    again; changes it re-delivers are skipped by id and versionnumber.
+ *  - Pages are parsed without a DOM: the page's top level by the row
+ *    decoder, the items of "value" by raw spans handed to the batch, which
+ *    decodes each once. Numbers keep their exact text all the way.
+ *  - One request function owns authentication and retries, so every call
+ *    (metadata, tables, pages) behaves the same under throttling.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jrow.h"
+#include "lakeview/dataverse.h"
+#include "lakeview/err.h"
+#include "lakeview/http.h"
+#include "lakeview/lake.h"
+#include "lakeview/oauth.h"
+#include "lakeview/table.h"
+
+#define META_MAX ((size_t)64 << 20)
+#define URL_MAX 8192
+#define EXPIRED_CODE "0x80044352"
+
+struct lv_dv {
+	struct lv_http *http;
+	struct lv_oauth oauth;
+	char origin[512];         /* scheme://host[:port] */
+	char api[600];            /* origin + /api/data/v9.2/ */
+	unsigned page_size;
+	unsigned retry_base_ms, retry_tries;
+	char code[64];            /* error.code of the last failed request */
+	unsigned seed;
+};
+
+static int origin_of(const char *url, char *out, size_t len)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	if (!p || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+		return -EINVAL;
+	p += 3;
+	n = (size_t)(p - url) + strcspn(p, "/?#");
+	if (n >= len || n == (size_t)(p - url))
+		return -EINVAL;
+	memcpy(out, url, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int lv_dv_new(const struct lv_dv_conf *c, struct lv_dv **out)
+{
+	struct lv_http_opts ho = { c->ca_file, 300, 30 };
+	struct lv_dv *dv;
+	char token_url[1024], scope[600];
+	int rc;
+
+	*out = NULL;
+	dv = calloc(1, sizeof(*dv));
+	if (!dv)
+		return -ENOMEM;
+	rc = origin_of(c->url, dv->origin, sizeof(dv->origin));
+	if (rc) {
+		rc = lv_err_set(-EINVAL, "Dataverse URL '%s': expected https://<org>.crm.dynamics.com", c->url);
+		goto out;
+	}
+	snprintf(dv->api, sizeof(dv->api), "%s/api/data/v9.2/", dv->origin);
+	if (c->token_url)
+		snprintf(token_url, sizeof(token_url), "%s", c->token_url);
+	else
+		snprintf(token_url, sizeof(token_url),
+			 "https://login.microsoftonline.com/%s/oauth2/v2.0/token", c->tenant_id);
+	snprintf(scope, sizeof(scope), "%s/.default", dv->origin);
+	rc = lv_http_new(&ho, &dv->http);
+	if (!rc)
+		rc = lv_oauth_init(&dv->oauth, token_url, c->client_id, c->secret, scope);
+	if (rc)
+		goto out;
+	dv->page_size = c->page_size ? c->page_size : 5000;
+	dv->retry_base_ms = c->retry_base_ms ? c->retry_base_ms : 1000;
+	dv->retry_tries = c->retry_tries ? c->retry_tries : 8;
+	dv->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	*out = dv;
+	return 0;
+out:
+	lv_dv_free(dv);
+	return rc;
+}
+
+void lv_dv_free(struct lv_dv *dv)
+{
+	if (!dv)
+		return;
+	lv_oauth_free(&dv->oauth);
+	lv_http_free(dv->http);
+	free(dv);
+}
+
+static unsigned conf_uint(struct lv_store *st, const char *key)
+{
+	const char *v = lv_store_conf_get(st, key);
+
+	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
+{
+	struct lv_dv_conf c = { 0 };
+	const char *sf;
+	char *secret;
+	int rc;
+
+	*out = NULL;
+	c.url = lv_store_conf_get(st, "dataverse_url");
+	c.tenant_id = lv_store_conf_get(st, "tenant_id");
+	c.client_id = lv_store_conf_get(st, "client_id");
+	c.token_url = lv_store_conf_get(st, "token_url");
+	c.ca_file = lv_store_conf_get(st, "ca_file");
+	c.page_size = conf_uint(st, "page_size");
+	c.retry_base_ms = conf_uint(st, "retry_base_ms");
+	c.retry_tries = conf_uint(st, "retry_tries");
+	if (!c.url || !c.client_id || !c.tenant_id)
+		return lv_err_set(LV_ECONF, "this store has no Dataverse source linked (lakectl link --dataverse-url ...)");
+	sf = lv_store_conf_get(st, "client_secret_file");
+	secret = lv_secret_load(getenv("LAKEVIEW_CLIENT_SECRET") && !sf ? NULL : sf,
+				"LAKEVIEW_CLIENT_SECRET");
+	if (!secret)
+		return LV_EAUTH;
+	c.secret = secret;
+	rc = lv_dv_new(&c, out);
+	memset(secret, 0, strlen(secret));
+	free(secret);
+	return rc;
+}
+
+/* --- requests ---------------------------------------------------------------- */
+
+static void backoff(struct lv_dv *dv, unsigned attempt, long retry_after)
+{
+	unsigned long ms;
+	struct timespec ts;
+
+	if (retry_after >= 0) {
+		ms = (unsigned long)retry_after * 1000;
+	} else {
+		unsigned long cap = 60000, exp = dv->retry_base_ms;
+
+		for (unsigned i = 0; i < attempt && exp < cap; i++)
+			exp *= 2;
+		if (exp > cap)
+			exp = cap;
+		ms = (unsigned long)rand_r(&dv->seed) % (exp + 1);  /* full jitter */
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int retryable(long status)
+{
+	return status == 408 || status == 429 || status == 500 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
+/* Error text of a Dataverse error body, into the thread's detail. */
+static int remote_error(struct lv_dv *dv, const char *url, struct lv_http_resp *r)
+{
+	json_t *doc = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, NULL);
+	json_t *e = json_object_get(doc, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	size_t ml = msg ? strcspn(msg, "\r\n") : 0;
+	const char *q = strchr(url, '?');
+	int rc;
+
+	snprintf(dv->code, sizeof(dv->code), "%s", code ? code : "");
+	rc = lv_err_set(r->status == 401 || r->status == 403 ? LV_EAUTH : LV_EREMOTE,
+			"Dataverse answered HTTP %ld%s%s%s%.*s (GET %.*s)", r->status,
+			code ? " " : "", code ? code : "", msg ? ": " : "", (int)ml,
+			msg ? msg : "", (int)(q ? (size_t)(q - url) : strlen(url)), url);
+	json_decref(doc);
+	return rc;
+}
+
+static int dv_get(struct lv_dv *dv, const char *url, int tracked,
+		  struct lv_http_resp *r)
+{
+	char auth[LV_OAUTH_TOKEN_MAX + 32], prefer[96];
+	const char *hdrs[8];
+	const char *token;
+	int rc, renewed = 0;
+
+	dv->code[0] = '\0';
+	snprintf(prefer, sizeof(prefer), "Prefer: odata.track-changes,odata.maxpagesize=%u",
+		 dv->page_size);
+	for (unsigned attempt = 0;; attempt++) {
+		int n = 0;
+
+		rc = lv_oauth_token(&dv->oauth, dv->http, renewed == 1, &token);
+		if (rc == LV_ETRANSPORT && attempt + 1 < dv->retry_tries) {
+			backoff(dv, attempt, -1);
+			continue;
+		}
+		if (rc)
+			return rc;
+		if (renewed == 1)
+			renewed = 2;
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdrs[n++] = auth;
+		hdrs[n++] = "Accept: application/json";
+		hdrs[n++] = "OData-MaxVersion: 4.0";
+		hdrs[n++] = "OData-Version: 4.0";
+		hdrs[n++] = "If-None-Match: null";
+		if (tracked)
+			hdrs[n++] = prefer;
+		hdrs[n] = NULL;
+		rc = lv_http_request(dv->http, "GET", url, hdrs, NULL, 0, r);
+		memset(auth, 0, sizeof(auth));
+		if (rc == LV_ETRANSPORT) {
+			if (attempt + 1 < dv->retry_tries) {
+				backoff(dv, attempt, -1);
+				continue;
+			}
+			return lv_err_set(rc, "%s: %s (after %u tries)", dv->origin, r->error,
+					  attempt + 1);
+		}
+		if (rc == LV_ETOOBIG)
+			return lv_err_set(rc, "a page from %s is larger than %zu MiB; lower page_size in lakeview.conf",
+					  dv->origin, r->body.max >> 20);
+		if (rc)
+			return rc;
+		if (r->status >= 200 && r->status < 300)
+			return 0;
+		if (r->status == 401 && renewed == 0) {
+			renewed = 1;  /* renew the token once, then retry */
+			continue;
+		}
+		if (retryable(r->status) && attempt + 1 < dv->retry_tries) {
+			backoff(dv, attempt, r->status == 429 ? r->retry_after : -1);
+			continue;
+		}
+		return remote_error(dv, url, r);
+	}
+}
+
+/* --- metadata ------------------------------------------------------------------ */
+
+int lv_dv_tables(struct lv_dv *dv, int tracked,
+		 int (*fn)(void *arg, const struct lv_dv_table *t), void *arg)
+{
+	struct lv_http_resp r;
+	char url[URL_MAX];
+	json_t *doc = NULL, *v;
+	size_t i;
+	int rc;
+
+	snprintf(url, sizeof(url),
+		 "%sEntityDefinitions?$select=LogicalName,EntitySetName,ChangeTrackingEnabled%s",
+		 dv->api, tracked ? "&$filter=ChangeTrackingEnabled%20eq%20true" : "");
+	lv_http_resp_init(&r, META_MAX);
+	rc = dv_get(dv, url, 0, &r);
+	if (rc)
+		goto out;
+	doc = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, NULL);
+	if (!json_is_array(json_object_get(doc, "value"))) {
+		rc = lv_err_set(LV_EBADJSON, "EntityDefinitions answer from %s is not a table list", dv->origin);
+		goto out;
+	}
+	json_array_foreach(json_object_get(doc, "value"), i, v) {
+		struct lv_dv_table t;
+
+		t.name = json_string_value(json_object_get(v, "LogicalName"));
+		t.entityset = json_string_value(json_object_get(v, "EntitySetName"));
+		t.change_tracking = json_is_true(json_object_get(v, "ChangeTrackingEnabled"));
+		if (!t.name || (tracked && !t.change_tracking))
+			continue;
+		if (!t.entityset)
+			t.entityset = t.name;
+		rc = fn(arg, &t);
+		if (rc)
+			break;
+	}
+out:
+	json_decref(doc);
+	lv_http_resp_free(&r);
+	return rc;
+}
+
+int lv_dv_metadata(struct lv_dv *dv, const char *table, char **json, size_t *len)
+{
+	struct lv_http_resp r;
+	char url[URL_MAX];
+	int rc;
+
+	*json = NULL;
+	if (!lv_name_ok(table))
+		return lv_err_set(LV_EBADNAME, "'%s' is not a Dataverse logical name", table);
+	snprintf(url, sizeof(url), "%sEntityDefinitions(LogicalName='%s')?$expand=Attributes",
+		 dv->api, table);
+	lv_http_resp_init(&r, META_MAX);
+	rc = dv_get(dv, url, 0, &r);
+	if (!rc) {
+		*len = r.body.len;
+		*json = r.body.p;  /* hand the buffer over */
+		r.body.p = NULL;
+		if (!*json)
+			rc = lv_err_set(LV_EBADJSON, "empty metadata for %s", table);
+	}
+	lv_http_resp_free(&r);
+	return rc;
+}
+
+/* --- sync ---------------------------------------------------------------------- */
+
+struct sync_state {
+	char *next;      /* nextLink to resume an initial sync or resync */
+	char *delta;     /* deltaLink of the last completed read */
+	int resync;      /* a full resync is under way */
+};
+
+static void state_free(struct sync_state *s)
+{
+	free(s->next);
+	free(s->delta);
+	memset(s, 0, sizeof(*s));
+}
+
+static void state_load(const struct lv_table *t, struct sync_state *s)
+{
+	json_t *o = t->sync_json ? json_loads(t->sync_json, 0, NULL) : NULL;
+	const char *n = json_string_value(json_object_get(o, "next"));
+	const char *d = json_string_value(json_object_get(o, "delta"));
+
+	memset(s, 0, sizeof(*s));
+	s->next = n ? strdup(n) : NULL;
+	s->delta = d ? strdup(d) : NULL;
+	s->resync = json_is_true(json_object_get(o, "resync"));
+	json_decref(o);
+}
+
+static int state_store(struct lv_table *t, const struct sync_state *s)
+{
+	json_t *o = json_pack("{sososb}", "next", s->next ? json_string(s->next) : json_null(),
+			      "delta", s->delta ? json_string(s->delta) : json_null(),
+			      "resync", s->resync);
+	char *str;
+
+	if (!o)
+		return -ENOMEM;
+	str = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!str)
+		return -ENOMEM;
+	free(t->sync_json);
+	t->sync_json = str;
+	return 0;
+}
+
+static int set_str(char **dst, const char *src, size_t n)
+{
+	char *p = NULL;
+
+	if (src) {
+		p = strndup(src, n);
+		if (!p)
+			return -ENOMEM;
+	}
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+/* Record a failure in the table's status, keeping everything committed. */
+static int fail_table(struct lv_store *st, const char *name, int rc)
+{
+	struct lv_table t;
+	char reason[512];
+
+	snprintf(reason, sizeof(reason), "%s", *lv_err_detail() ? lv_err_detail() :
+		 lv_strerror(rc));
+	if (lv_table_get(st, name, &t) == 0) {
+		snprintf(t.state, sizeof(t.state), "%s", LV_STATE_FAILED);
+		snprintf(t.reason, sizeof(t.reason), "%s", reason);
+		if (lv_table_update(st, &t, 0) != 0) {
+			/* keep the first error */
+		}
+		lv_table_free(&t);
+	}
+	lv_err_set(rc, "%s", reason);
+	return rc;
+}
+
+static int initial_url(struct lv_dv *dv, const struct lv_table *t, char *url, size_t len)
+{
+	size_t n;
+	int first = 1;
+
+	n = (size_t)snprintf(url, len, "%s%s?$select=", dv->api, t->entityset);
+	for (size_t i = 0; i < t->ncols && n < len; i++) {
+		const struct lv_column *c = &t->cols[i];
+
+		if (!c->prop[0] || (c->flags & LV_COL_REMOVED))
+			continue;
+		n += (size_t)snprintf(url + n, len - n, "%s%s", first ? "" : ",", c->prop);
+		first = 0;
+	}
+	if (n >= len)  /* too many columns for a URL: let the server send all */
+		snprintf(url, len, "%s%s", dv->api, t->entityset);
+	return 0;
+}
+
+static int link_ok(struct lv_dv *dv, const char *link, size_t n)
+{
+	size_t o = strlen(dv->origin);
+
+	return n > o && strncmp(link, dv->origin, o) == 0 && link[o] == '/';
+}
+
+int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
+		     lv_progress_fn progress, void *arg)
+{
+	struct lv_sync_progress p = { 0 };
+	struct lv_table t, fresh;
+	struct sync_state s = { 0 };
+	struct lv_http_resp r;
+	struct lv_jrow page;
+	char *meta = NULL, *url = NULL;
+	size_t mlen;
+	int rc, changed = 0, expired_once = 0;
+
+	lv_err_clear();
+	memset(&t, 0, sizeof(t));
+	lv_http_resp_init(&r, LV_DV_PAGE_MAX);
+	lv_jrow_init(&page);
+	rc = lv_table_get(st, name, &t);
+	if (rc)
+		goto done;
+	/* 1. schema: follow the source, or fail on a type change */
+	rc = lv_dv_metadata(dv, t.name, &meta, &mlen);
+	if (!rc)
+		rc = lv_table_from_metadata(meta, mlen, t.append_only, t.by_month, &fresh);
+	if (rc)
+		goto fail;
+	rc = lv_table_merge(&t, &fresh, &changed);
+	lv_table_free(&fresh);
+	if (rc)
+		goto fail;
+	state_load(&t, &s);
+	if (changed && (s.delta || s.next)) {
+		/* existing rows need the new columns' values: read everything */
+		s.resync = 1;
+		free(s.next);
+		s.next = NULL;
+	}
+	if (!s.delta || s.resync)
+		snprintf(t.state, sizeof(t.state), "%s", LV_STATE_INPROGRESS);
+	t.reason[0] = '\0';
+	rc = state_store(&t, &s);
+	if (!rc)
+		rc = lv_table_update(st, &t, changed);
+	if (rc)
+		goto fail;
+	p.table = t.name;
+
+	url = malloc(URL_MAX);
+	if (!url) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (;;) {
+		const struct lv_jfield *val, *next, *delta;
+		struct lv_batch *b = NULL;
+		struct lv_batch_stats bs;
+		struct lv_table *bt;
+		size_t pos = 0;
+		const char *item;
+		size_t ilen;
+		int k;
+
+		if (s.next)
+			snprintf(url, URL_MAX, "%s", s.next);
+		else if (s.delta && !s.resync)
+			snprintf(url, URL_MAX, "%s", s.delta);
+		else
+			initial_url(dv, &t, url, URL_MAX);
+		p.initial = !s.delta || s.resync;
+		rc = dv_get(dv, url, 1, &r);
+		if (rc && strcmp(dv->code, EXPIRED_CODE) == 0 && !expired_once) {
+			/* the delta token expired: read the whole table again */
+			expired_once = 1;
+			s.resync = 1;
+			free(s.next);
+			s.next = NULL;
+			lv_table_free(&t);
+			rc = lv_table_get(st, name, &t) ? -EIO : 0;
+			if (!rc)
+				rc = state_store(&t, &s);
+			if (!rc) {
+				snprintf(t.state, sizeof(t.state), "%s", LV_STATE_INPROGRESS);
+				rc = lv_table_update(st, &t, 0);
+			}
+			if (rc)
+				goto fail;
+			continue;
+		}
+		if (rc)
+			goto fail;
+		rc = lv_jrow_parse(&page, r.body.p ? r.body.p : "", r.body.len);
+		if (rc) {
+			rc = lv_err_set(rc, "malformed page from %s: %s", dv->origin, lv_err_detail());
+			goto fail;
+		}
+		val = lv_jrow_get(&page, "value", 5, lv_jrow_hash("value", 5));
+		next = lv_jrow_get(&page, "@odata.nextLink", 15, lv_jrow_hash("@odata.nextLink", 15));
+		delta = lv_jrow_get(&page, "@odata.deltaLink", 16, lv_jrow_hash("@odata.deltaLink", 16));
+		if (!val || val->kind != LV_J_NESTED || (!next && !delta) ||
+		    (next && next->kind != LV_J_STR) || (delta && delta->kind != LV_J_STR)) {
+			rc = lv_err_set(LV_EBADJSON, "page from %s has no \"value\" array or no next/delta link", dv->origin);
+			goto fail;
+		}
+		if ((next && !link_ok(dv, next->val, next->vlen)) ||
+		    (delta && !link_ok(dv, delta->val, delta->vlen))) {
+			rc = lv_err_set(LV_EBADVALUE, "the server's %s points away from %s; refusing to follow it",
+					next ? "nextLink" : "deltaLink", dv->origin);
+			goto fail;
+		}
+		if ((next && next->vlen >= URL_MAX) || (delta && delta->vlen >= URL_MAX)) {
+			rc = lv_err_set(LV_ETOOBIG, "a next/delta link longer than %d bytes", URL_MAX);
+			goto fail;
+		}
+		rc = lv_batch_begin(st, name, &b);
+		if (rc)
+			goto fail;
+		lv_batch_set_resync(b, s.resync);
+		for (;;) {
+			int applied;
+
+			k = lv_json_array_next(val->val, val->vlen, &pos, &item, &ilen);
+			if (k <= 0) {
+				rc = k;
+				break;
+			}
+			p.rows++;
+			rc = lv_batch_item(b, item, ilen, &applied);
+			if (rc) {
+				rc = lv_err_set(rc, "item %llu of page %llu: %s",
+						(unsigned long long)p.rows,
+						(unsigned long long)p.pages + 1, lv_err_detail());
+				break;
+			}
+		}
+		if (rc) {
+			lv_batch_abort(b);
+			goto fail;
+		}
+		rc = set_str(&s.next, next ? next->val : NULL, next ? next->vlen : 0);
+		if (!rc && delta)
+			rc = set_str(&s.delta, delta->val, delta->vlen);
+		if (!rc && delta && s.resync) {
+			uint64_t gone = 0;
+
+			rc = lv_batch_delete_unseen(b, &gone);
+			p.deleted += gone;
+			s.resync = 0;
+		}
+		bt = lv_batch_table(b);
+		if (!rc)
+			rc = state_store(bt, &s);
+		if (!rc && delta) {
+			int64_t now = lv_clock_now();
+
+			snprintf(bt->state, sizeof(bt->state), "%s", LV_STATE_COMPLETED);
+			bt->reason[0] = '\0';
+			bt->last_sync = now;
+			if (!bt->initial_done)
+				bt->initial_done = now;
+		}
+		if (rc) {
+			lv_batch_abort(b);
+			goto fail;
+		}
+		rc = lv_batch_commit(b, &bs);
+		if (rc)
+			goto fail;
+		p.pages++;
+		p.applied += bs.applied;
+		p.skipped += bs.skipped;
+		p.done = delta != NULL;
+		if (progress)
+			progress(arg, &p);
+		if (delta)
+			break;
+	}
+	rc = 0;
+	goto done;
+fail:
+	fail_table(st, name, rc);
+done:
+	free(url);
+	free(meta);
+	state_free(&s);
+	lv_table_free(&t);
+	lv_jrow_free(&page);
+	lv_http_resp_free(&r);
+	return rc;
+}

@@ -1,0 +1,220 @@
+/*
+ * http.c - one libcurl easy handle per client, reused for every request so
+ * that connections (and TLS sessions) are kept alive across pages.
+ *
+ * Bodies are collected into a bounded struct lv_buf: the write callback
+ * refuses bytes past the ceiling and the request fails with LV_ETOOBIG.
+ * Redirects are not followed: neither Dataverse nor Blob storage sends
+ * them for the calls we make, and following one could carry a bearer
+ * token to another host.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lakeview/err.h"
+#include "lakeview/http.h"
+
+struct lv_http {
+	CURL *curl;
+	char *ca_file;
+	long timeout, connect_timeout;
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int lv_http_new(const struct lv_http_opts *opts, struct lv_http **out)
+{
+	struct lv_http *h;
+
+	pthread_once(&init_once, global_init);
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h);
+		return -ENOMEM;
+	}
+	if (opts && opts->ca_file) {
+		h->ca_file = strdup(opts->ca_file);
+		if (!h->ca_file) {
+			lv_http_free(h);
+			return -ENOMEM;
+		}
+	}
+	h->timeout = opts && opts->timeout ? opts->timeout : 300;
+	h->connect_timeout = opts && opts->connect_timeout ? opts->connect_timeout : 30;
+	*out = h;
+	return 0;
+}
+
+void lv_http_free(struct lv_http *h)
+{
+	if (!h)
+		return;
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h->ca_file);
+	free(h);
+}
+
+void lv_http_resp_init(struct lv_http_resp *r, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	lv_buf_init(&r->body, max);
+	r->retry_after = -1;
+}
+
+void lv_http_resp_free(struct lv_http_resp *r)
+{
+	lv_buf_free(&r->body);
+}
+
+struct sink {
+	struct lv_http_resp *r;
+	int too_big;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+
+	if (lv_buf_add(&s->r->body, p, size * n)) {
+		s->too_big = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		char *end;
+		long v = strtol(p + 12, &end, 10);
+
+		if (end != p + 12 && v >= 0)
+			s->r->retry_after = v > 3600 ? 3600 : v;
+	} else if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+		size_t i = 5, j = 0;
+
+		while (i < len && p[i] == ' ')
+			i++;
+		while (i < len && p[i] != '\r' && p[i] != '\n' &&
+		       j + 1 < sizeof(s->r->etag))
+			s->r->etag[j++] = p[i++];
+		s->r->etag[j] = '\0';
+	}
+	return len;
+}
+
+int lv_http_request(struct lv_http *h, const char *method, const char *url,
+		    const char *const *headers, const void *body, size_t len,
+		    struct lv_http_resp *r)
+{
+	struct curl_slist *hl = NULL, *t;
+	struct sink s = { r, 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode res;
+	int rc = 0;
+
+	lv_buf_reset(&r->body);
+	r->status = 0;
+	r->retry_after = -1;
+	r->error[0] = '\0';
+	r->etag[0] = '\0';
+	r->sent = 0;
+	for (size_t i = 0; headers && headers[i]; i++) {
+		t = curl_slist_append(hl, headers[i]);
+		if (!t) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		hl = t;
+	}
+	/* no "Expect: 100-continue" round trip for uploads */
+	t = curl_slist_append(hl, "Expect:");
+	if (!t) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	hl = t;
+	curl_easy_reset(h->curl);
+	curl_easy_setopt(h->curl, CURLOPT_URL, url);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &s);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->timeout);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
+	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "lakeview/0.1");
+	if (h->ca_file)
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h->curl, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	res = curl_easy_perform(h->curl);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (s.too_big) {
+		rc = LV_ETOOBIG;
+		snprintf(r->error, sizeof(r->error), "response body larger than %zu bytes",
+			 r->body.max);
+		goto out;
+	}
+	if (res != CURLE_OK) {
+		snprintf(r->error, sizeof(r->error), "%s", errbuf[0] ? errbuf :
+			 curl_easy_strerror(res));
+		r->status = 0;
+		rc = LV_ETRANSPORT;
+		goto out;
+	}
+	r->sent = len;
+out:
+	curl_slist_free_all(hl);
+	return rc;
+}
+
+int lv_http_escape(const char *s, struct lv_buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = 0;
+
+	for (; *s && !rc; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			rc = lv_buf_addc(out, (char)c);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			rc = lv_buf_add(out, e, 3);
+		}
+	}
+	return rc;
+}

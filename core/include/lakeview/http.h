@@ -1,0 +1,70 @@
+/**
+ * @file http.h
+ * @brief A small HTTPS client on libcurl, shared by the Dataverse source
+ *        and the ADLS sink.
+ *
+ * Caveats first:
+ *  - TLS is verified by default (peer and host name). A private CA is
+ *    given with a CA file; there is no switch to turn verification off.
+ *  - Response bodies are buffered whole, up to a ceiling the caller names:
+ *    a larger body fails with LV_ETOOBIG instead of growing memory.
+ *  - One struct lv_http is one connection cache (curl easy handle): reuse
+ *    it for every request to a host; use it from one thread at a time.
+ *  - Requests block, at most for the timeout given at creation.
+ *  - The library never logs headers: Authorization values cannot leak
+ *    through it.
+ */
+#ifndef LAKEVIEW_HTTP_H
+#define LAKEVIEW_HTTP_H
+
+#include <stddef.h>
+
+#include "lakeview/buf.h"
+
+struct lv_http;
+
+struct lv_http_opts {
+	const char *ca_file;   /**< PEM bundle of trusted CAs, or NULL */
+	long timeout;          /**< seconds for a whole request (0: 300) */
+	long connect_timeout;  /**< seconds to connect (0: 30) */
+};
+
+struct lv_http_resp {
+	long status;           /**< HTTP status, 0 when none came */
+	long retry_after;      /**< Retry-After seconds, -1 when absent */
+	struct lv_buf body;    /**< the body (bounded) */
+	char error[256];       /**< transport error text */
+	size_t sent;           /**< request body bytes sent */
+	char etag[128];        /**< ETag header, if any */
+};
+
+/** Create a client. @return 0 or -ENOMEM. */
+int lv_http_new(const struct lv_http_opts *opts, struct lv_http **out);
+/** Free a client and its connections. */
+void lv_http_free(struct lv_http *h);
+
+/** Set up @p r for a response body of at most @p max bytes. */
+void lv_http_resp_init(struct lv_http_resp *r, size_t max);
+/** Free the response body. */
+void lv_http_resp_free(struct lv_http_resp *r);
+
+/**
+ * Send one request.
+ * @param method   "GET", "POST", "PUT", "DELETE", "HEAD"
+ * @param url      absolute http(s) URL
+ * @param headers  NULL-terminated "Name: value" strings, or NULL
+ * @param body     request body (may be NULL with @p len 0)
+ * @return 0 when a response arrived (whatever its status: see r->status);
+ *         LV_ETRANSPORT with r->error set when none did (connection
+ *         refused or dropped, TLS failure, timeout); LV_ETOOBIG when the
+ *         body passed its ceiling; -ENOMEM.
+ */
+int lv_http_request(struct lv_http *h, const char *method, const char *url,
+		    const char *const *headers, const void *body, size_t len,
+		    struct lv_http_resp *r) __attribute__((warn_unused_result));
+
+/** Percent-encode @p s for a query or form value into @p out. */
+int lv_http_escape(const char *s, struct lv_buf *out)
+	__attribute__((warn_unused_result));
+
+#endif

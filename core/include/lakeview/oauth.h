@@ -1,0 +1,50 @@
+/**
+ * @file oauth.h
+ * @brief OAuth 2.0 client credentials (Microsoft Entra ID), for Dataverse
+ *        and for storage.
+ *
+ * Caveats first: the client secret is held in memory only, never logged,
+ * never put in an error text. A token is cached and renewed before it
+ * expires (at 80 % of its lifetime, and at least 60 s early); callers ask
+ * for a forced renewal once after a 401.
+ */
+#ifndef LAKEVIEW_OAUTH_H
+#define LAKEVIEW_OAUTH_H
+
+#include <stdint.h>
+
+#include "lakeview/http.h"
+
+#define LV_OAUTH_TOKEN_MAX 16384
+
+struct lv_oauth {
+	char *token_url;
+	char *client_id;
+	char *secret;
+	char *scope;
+	char token[LV_OAUTH_TOKEN_MAX];
+	int64_t renew_at;      /**< when to fetch a new token */
+};
+
+/** Set up; copies every string. @return 0 or -ENOMEM. */
+int lv_oauth_init(struct lv_oauth *o, const char *token_url,
+		  const char *client_id, const char *secret, const char *scope);
+/** Wipe the secret and token, free everything. */
+void lv_oauth_free(struct lv_oauth *o);
+
+/**
+ * A valid access token, fetched when missing, due for renewal or @p force.
+ * @return 0 with *token set; LV_EAUTH (credentials or scope refused, the
+ *         detail quotes the server's error); LV_ETRANSPORT; LV_EREMOTE.
+ */
+int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
+		   const char **token) __attribute__((warn_unused_result));
+
+/**
+ * Read a secret from a file (first line, surrounding white space removed)
+ * or, when @p path is NULL, from the environment variable @p env.
+ * @return a malloc'd string, or NULL with the detail set.
+ */
+char *lv_secret_load(const char *path, const char *env);
+
+#endif
