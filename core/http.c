@@ -108,6 +108,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 		if (end != p + 12 && v >= 0)
 			s->r->retry_after = v > 3600 ? 3600 : v;
+	} else if (s->r->want && len > strlen(s->r->want) + 1 &&
+		   strncasecmp(p, s->r->want, strlen(s->r->want)) == 0 &&
+		   p[strlen(s->r->want)] == ':') {
+		size_t i = strlen(s->r->want) + 1, j = 0;
+
+		while (i < len && p[i] == ' ')
+			i++;
+		while (i < len && p[i] != '\r' && p[i] != '\n' && j + 1 < sizeof(s->r->got))
+			s->r->got[j++] = p[i++];
+		s->r->got[j] = '\0';
 	} else if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
 		size_t i = 5, j = 0;
 
@@ -136,6 +146,7 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 	r->retry_after = -1;
 	r->error[0] = '\0';
 	r->etag[0] = '\0';
+	r->got[0] = '\0';
 	r->sent = 0;
 	for (size_t i = 0; headers && headers[i]; i++) {
 		t = curl_slist_append(hl, headers[i]);

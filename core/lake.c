@@ -821,8 +821,9 @@ int lv_batch_item(struct lv_batch *b, const char *json, size_t len, int *applied
 		b->t.count++;
 	now.seg = (uint32_t)o->old_seg & 0x7fffffff;
 	o->st = now;
-	/* rows that keep their segment are written now; the rest when placed */
-	rc = o->old_seg ? row_put(b, id, &now) : 0;
+	/* written now, so later items of this batch see the row; a row not in
+	 * a segment yet (seg 0) gets its segment when the batch is flushed */
+	rc = row_put(b, id, &now);
 done:
 	if (rc)
 		return rc;

@@ -35,7 +35,7 @@ int lv_lake_table_dir(struct lv_wtxn *w, const struct lv_table *t, uint64_t *ino
 
 static json_t *csv_format(void)
 {
-	return json_pack("{sssbsssssssss}", "$type", "CsvFormatSettings",
+	return json_pack("{sssbssssssss}", "$type", "CsvFormatSettings",
 			 "columnHeaders", 0, "delimiter", ",",
 			 "quoteStyle", "QuoteStyle.Csv",
 			 "csvStyle", "CsvStyle.QuoteAlways", "encoding", "UTF-8");

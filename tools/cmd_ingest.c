@@ -174,8 +174,9 @@ int cmd_ingest(int argc, char **argv)
 
 		if (!line && err) {
 			rc = err == -E2BIG ?
-				fail("line %lu: longer than %u MiB; nothing of lines %lu-%lu was applied",
-				     lineno + 1, LINE_MAX_BYTES >> 20, batch_start, lineno + 1) :
+				fail("%s line %lu: longer than %u MiB; nothing of lines %lu-%lu was applied%s",
+				     file, lineno + 1, LINE_MAX_BYTES >> 20, b ? batch_start : lineno + 1,
+				     lineno + 1, total.applied || total.skipped ? ", earlier lines are committed" : "") :
 				fail("cannot read %s: %s", file, strerror(-err));
 			goto out;
 		}

@@ -36,6 +36,8 @@ struct lv_http_resp {
 	char error[256];       /**< transport error text */
 	size_t sent;           /**< request body bytes sent */
 	char etag[128];        /**< ETag header, if any */
+	const char *want;      /**< one more header to capture (name), or NULL */
+	char got[256];         /**< its value */
 };
 
 /** Create a client. @return 0 or -ENOMEM. */

@@ -1,0 +1,31 @@
+/*
+ * adls_i.h - Blob calls used by the push (push.c), inside core only.
+ */
+#ifndef LAKEVIEW_ADLS_I_H
+#define LAKEVIEW_ADLS_I_H
+
+#include "lakeview/adls.h"
+#include "lakeview/adls_sign.h"
+
+int lv_adls_put_blob(struct lv_adls *a, const char *c, const char *path,
+		     const void *data, size_t len, const char *ctype);
+int lv_adls_put_block(struct lv_adls *a, const char *c, const char *path,
+		      const char *id, const void *data, size_t len);
+int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
+			   const char (*ids)[LV_ADLS_SIGN_BLOCK_ID_SIZE], size_t n,
+			   const char *md5_b64, const char *ctype);
+/* Ids of the blocks the server holds for a blob (committed and not);
+ * a missing blob has none. */
+int lv_adls_block_ids(struct lv_adls *a, const char *c, const char *path,
+		      int (*fn)(void *arg, const char *id), void *arg);
+int lv_adls_copy(struct lv_adls *a, const char *c, const char *dst,
+		 const char *src);
+int lv_adls_delete(struct lv_adls *a, const char *c, const char *path);
+/* Names of blobs under @p prefix (all when NULL). */
+int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
+		 int (*fn)(void *arg, const char *name), void *arg);
+/* GET a blob whole (tests, verify). */
+int lv_adls_get(struct lv_adls *a, const char *c, const char *path,
+		struct lv_buf *out);
+
+#endif
