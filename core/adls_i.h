@@ -21,11 +21,5 @@ int lv_adls_block_ids(struct lv_adls *a, const char *c, const char *path,
 int lv_adls_copy(struct lv_adls *a, const char *c, const char *dst,
 		 const char *src);
 int lv_adls_delete(struct lv_adls *a, const char *c, const char *path);
-/* Names of blobs under @p prefix (all when NULL). */
-int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
-		 int (*fn)(void *arg, const char *name), void *arg);
-/* GET a blob whole (tests, verify). */
-int lv_adls_get(struct lv_adls *a, const char *c, const char *path,
-		struct lv_buf *out);
 
 #endif

@@ -156,6 +156,22 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 		}
 		hl = t;
 	}
+	/* libcurl would add a form Content-Type to bodies: unsigned, refused */
+	{
+		int has_ct = 0;
+
+		for (size_t i = 0; headers && headers[i]; i++)
+			if (strncasecmp(headers[i], "Content-Type:", 13) == 0)
+				has_ct = 1;
+		if (!has_ct) {
+			t = curl_slist_append(hl, "Content-Type:");
+			if (!t) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			hl = t;
+		}
+	}
 	/* no "Expect: 100-continue" round trip for uploads */
 	t = curl_slist_append(hl, "Expect:");
 	if (!t) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lake_i.h"
+#include "lakeview/adls.h"
 #include "lakeview/csv.h"
 #include "lakeview/status.h"
 
@@ -59,7 +60,7 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 	struct lv_store_stats stats;
 	json_t *counters = NULL;
 	const char *src = lv_store_conf_get(st, "dataverse_url");
-	const char *sink = lv_store_conf_get(st, "adls_url");
+	const char *sink = lv_store_conf_get(st, "adls_url") ? lv_store_lake_url(st) : NULL;
 	char *s;
 	int rc;
 
@@ -91,6 +92,18 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 			"counters", counters ? counters : json_null());
 	if (!doc)
 		return -ENOMEM;
+	if (sink) {
+		struct lv_push_pending p;
+
+		if (lv_push_pending(st, &p) == 0)
+			json_object_set_new(doc, "push", json_pack("{s{sIsI}s{sIsI}s{sIsI}soss}",
+				"data", "files", (json_int_t)p.files[0], "bytes", (json_int_t)p.bytes[0],
+				"snapshots", "files", (json_int_t)p.files[1], "bytes", (json_int_t)p.bytes[1],
+				"metadata", "files", (json_int_t)p.files[2], "bytes", (json_int_t)p.bytes[2],
+				"last_push", iso(p.last_push), "last_error", p.last_error));
+	}
+	if (lv_store_conf_get(st, "unlinked"))
+		json_object_set_new(doc, "unlinked", json_string(lv_store_conf_get(st, "unlinked")));
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (!s)

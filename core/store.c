@@ -250,6 +250,8 @@ int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
 	v = strdup(value);
 	if (!v)
 		return -ENOMEM;
+	if (strcmp(key, "lake_url") == 0)
+		snprintf(st->lake_url, sizeof(st->lake_url), "%s", value);
 	if (i == st->nconf) {
 		if (st->nconf == LV_CONF_MAX_KEYS) {
 			free(v);

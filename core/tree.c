@@ -849,7 +849,6 @@ void lv_reader_end(struct lv_reader *r)
 	free(r);
 }
 
-MDB_txn *lv_reader_txn(struct lv_reader *r);
 MDB_txn *lv_reader_txn(struct lv_reader *r)
 {
 	return r->txn;
@@ -1082,4 +1081,29 @@ int lv_tree_changes(struct lv_reader *r, uint64_t since, lv_change_fn fn,
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int lv_file_chunks(struct lv_reader *r, const struct lv_node *n,
+		   int (*fn)(void *arg, const void *p, size_t len), void *arg)
+{
+	const struct lv_ment *m;
+	size_t cnt;
+	int rc;
+
+	if (!n->manifest)
+		return 0;
+	rc = manifest_get(r->txn, r->st, n->manifest, &m, &cnt);
+	for (size_t i = 0; !rc && i < cnt; i++) {
+		unsigned char kb[8];
+		MDB_val k = { 8, kb }, d;
+		uint64_t cid;
+
+		memcpy(&cid, &m[i].chunk, 8);
+		lv_be64(kb, cid);
+		rc = mdb_get(r->txn, r->st->chunks, &k, &d);
+		if (rc)
+			return rc == MDB_NOTFOUND ? -EIO : rc;
+		rc = fn(arg, d.mv_data, d.mv_size);
+	}
+	return rc;
 }

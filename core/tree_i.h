@@ -99,4 +99,10 @@ static inline uint64_t lv_fedit_len(const struct lv_fedit *e, size_t at)
 /* Write the edit back (no-op when nothing changed). */
 int lv_fedit_commit(struct lv_wtxn *w, struct lv_fedit *e, uint64_t seq);
 
+/* Call @fn with each content chunk of file @n, in order (pointers into
+ * the map, valid while the reader lives). Stops at a non-zero return. */
+int lv_file_chunks(struct lv_reader *r, const struct lv_node *n,
+		   int (*fn)(void *arg, const void *p, size_t len), void *arg);
+MDB_txn *lv_reader_txn(struct lv_reader *r);
+
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lakectl.h"
+#include "lakeview/adls.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/oauth.h"
 
@@ -22,6 +23,10 @@ static const char help[] =
 	"         [--dataverse-url URL --tenant-id T --client-id C\n"
 	"          (--client-secret-file F | $LAKEVIEW_CLIENT_SECRET)\n"
 	"          [--token-url URL] [--ca-file F] [--page-size N]]\n"
+	"         [--adls-url URL --adls-account NAME\n"
+	"          (--adls-key-file F | --adls-sas-file F |\n"
+	"           --adls-tenant-id T --adls-client-id C --adls-client-secret-file F)\n"
+	"          [--adopt]]\n"
 	"\n"
 	"Create a store for one link: Dataverse environment ENV, organization\n"
 	"unique name ORG, lake container dataverse-ENV-ORG. Refuses a directory\n"
@@ -32,7 +37,16 @@ static const char help[] =
 	"a file (first line) or $LAKEVIEW_CLIENT_SECRET. link first checks that\n"
 	"it can get a token and list the tables, and writes nothing otherwise.\n"
 	"--token-url overrides https://login.microsoftonline.com/T/oauth2/v2.0/token;\n"
-	"--ca-file trusts a private CA (TLS is always verified).\n";
+	"--ca-file trusts a private CA (TLS is always verified).\n"
+	"\n"
+	"With --adls-url the lake is also pushed to that storage account\n"
+	"(https://ACCOUNT.blob.core.windows.net, or an endpoint with the account\n"
+	"in its path such as Azurite's), container dataverse-ENV-ORG, with an\n"
+	"account key, a SAS token or an app registration (secrets in files, or\n"
+	"$LAKEVIEW_ADLS_KEY / $LAKEVIEW_ADLS_SAS / $LAKEVIEW_ADLS_CLIENT_SECRET).\n"
+	"link creates the container when missing and refuses one holding files\n"
+	"it did not write, unless --adopt. model.json locations then point at\n"
+	"https://ACCOUNT.dfs.core.windows.net/CONTAINER (fixed at link time).\n";
 
 static int count_table(void *arg, const struct lv_dv_table *t)
 {
@@ -54,6 +68,15 @@ int cmd_link(int argc, char **argv)
 		{ "token-url", required_argument, NULL, 'k' },
 		{ "ca-file", required_argument, NULL, 'a' },
 		{ "page-size", required_argument, NULL, 'p' },
+		{ "adls-url", required_argument, NULL, 'A' },
+		{ "adls-account", required_argument, NULL, 'N' },
+		{ "adls-key-file", required_argument, NULL, 'K' },
+		{ "adls-sas-file", required_argument, NULL, 'S' },
+		{ "adls-tenant-id", required_argument, NULL, 'T' },
+		{ "adls-client-id", required_argument, NULL, 'C' },
+		{ "adls-client-secret-file", required_argument, NULL, 'F' },
+		{ "adls-token-url", required_argument, NULL, 'U' },
+		{ "adopt", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *env = NULL, *org = NULL;
@@ -64,7 +87,12 @@ int cmd_link(int argc, char **argv)
 	struct lv_dv *dv = NULL;
 	char *secret = NULL;
 	unsigned ntables = 0;
-	int c, rc;
+	int c, rc, adopt = 0;
+	struct lv_adls_conf ac = { 0 };
+	const char *akey = NULL, *asas = NULL, *asec = NULL;
+	char akey_abs[PATH_MAX], asas_abs[PATH_MAX], asec_abs[PATH_MAX];
+	char lake_url[4096], container[256];
+	struct lv_adls *adls = NULL;
 
 	if (want_help(argc, argv, help))
 		return 0;
@@ -89,6 +117,15 @@ int cmd_link(int argc, char **argv)
 			snprintf(page, sizeof(page), "%lu", v);
 			break;
 		}
+		case 'A': ac.url = optarg; break;
+		case 'N': ac.account = optarg; break;
+		case 'K': akey = optarg; break;
+		case 'S': asas = optarg; break;
+		case 'T': ac.tenant_id = optarg; break;
+		case 'C': ac.client_id = optarg; break;
+		case 'F': asec = optarg; break;
+		case 'U': ac.token_url = optarg; break;
+		case 'D': adopt = 1; break;
 		case ':': return usage_error("link", "option %s needs a value", argv[optind - 1]);
 		default: return usage_error("link", "unknown option %s", argv[optind - 1]);
 		}
@@ -126,6 +163,55 @@ int cmd_link(int argc, char **argv)
 			goto out;
 		}
 	}
+	if ((ac.account || akey || asas || asec || ac.client_id) && !ac.url)
+		return usage_error("link", "the --adls-* options go with --adls-url");
+	if (ac.url) {
+		char *sec = NULL;
+		int kinds = !!akey + !!asas + !!(asec || ac.client_id);
+
+		if (!ac.account)
+			return usage_error("link", "--adls-url needs --adls-account");
+		if (kinds > 1)
+			return usage_error("link", "give one of --adls-key-file, --adls-sas-file or the --adls-client-* options");
+		if (akey && !realpath(akey, akey_abs))
+			return fail("cannot read key file %s: %s", akey, strerror(errno));
+		if (asas && !realpath(asas, asas_abs))
+			return fail("cannot read SAS file %s: %s", asas, strerror(errno));
+		if (asec && !realpath(asec, asec_abs))
+			return fail("cannot read secret file %s: %s", asec, strerror(errno));
+		if (kinds == 0 && getenv("LAKEVIEW_ADLS_KEY"))
+			sec = lv_secret_load(NULL, "LAKEVIEW_ADLS_KEY"), ac.key = sec;
+		else if (kinds == 0 && getenv("LAKEVIEW_ADLS_SAS"))
+			sec = lv_secret_load(NULL, "LAKEVIEW_ADLS_SAS"), ac.sas = sec;
+		else if (akey)
+			sec = lv_secret_load(akey_abs, NULL), ac.key = sec;
+		else if (asas)
+			sec = lv_secret_load(asas_abs, NULL), ac.sas = sec;
+		else if (asec || ac.client_id)
+			sec = lv_secret_load(asec ? asec_abs : NULL, "LAKEVIEW_ADLS_CLIENT_SECRET"),
+			ac.secret = sec;
+		else
+			return usage_error("link", "--adls-url needs credentials: --adls-key-file, --adls-sas-file or --adls-client-id with a secret");
+		if (!sec) {
+			rc = fail("%s", lv_err_detail());
+			goto out;
+		}
+		snprintf(container, sizeof(container), "dataverse-%s-%s", env, org);
+		for (char *q = container; *q; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char)(*q - 'A' + 'a');
+		rc = lv_adls_new(&ac, &adls);
+		if (!rc)
+			rc = lv_adls_container_claim(adls, container, adopt);
+		if (!rc)
+			rc = lv_adls_lake_url(ac.url, ac.account, container, lake_url, sizeof(lake_url));
+		memset(sec, 0, strlen(sec));
+		free(sec);
+		if (rc) {
+			rc = fail_rc(rc, "cannot use the storage account; nothing was written");
+			goto out;
+		}
+	}
 	rc = lv_store_create(dir, env, org, &st);
 	if (rc) {
 		rc = fail_rc(rc, "cannot create the store");
@@ -149,12 +235,38 @@ int cmd_link(int argc, char **argv)
 			rc = fail("cannot write %s/lakeview.conf: %s", dir, lv_strerror(rc));
 			goto out;
 		}
-		printf("linked %s: container %s, source %s (%u tables with change tracking)\n",
-		       dir, lv_store_container(st), dc.url, ntables);
-	} else {
-		printf("linked %s: container %s\n", dir, lv_store_container(st));
 	}
+	if (ac.url) {
+		rc = lv_store_conf_set(st, "adls_url", ac.url);
+		if (!rc)
+			rc = lv_store_conf_set(st, "adls_account", ac.account);
+		if (!rc && akey)
+			rc = lv_store_conf_set(st, "adls_key_file", akey_abs);
+		if (!rc && asas)
+			rc = lv_store_conf_set(st, "adls_sas_file", asas_abs);
+		if (!rc && asec)
+			rc = lv_store_conf_set(st, "adls_client_secret_file", asec_abs);
+		if (!rc && ac.tenant_id)
+			rc = lv_store_conf_set(st, "adls_tenant_id", ac.tenant_id);
+		if (!rc && ac.client_id)
+			rc = lv_store_conf_set(st, "adls_client_id", ac.client_id);
+		if (!rc && ac.token_url)
+			rc = lv_store_conf_set(st, "adls_token_url", ac.token_url);
+		if (!rc)
+			rc = lv_store_conf_set(st, "lake_url", lake_url);
+		if (rc) {
+			rc = fail("cannot write %s/lakeview.conf: %s", dir, lv_strerror(rc));
+			goto out;
+		}
+	}
+	printf("linked %s: container %s", dir, lv_store_container(st));
+	if (dc.url)
+		printf(", source %s (%u tables with change tracking)", dc.url, ntables);
+	if (ac.url)
+		printf(", sink %s", lake_url);
+	putchar('\n');
 out:
+	lv_adls_free(adls);
 	lv_dv_free(dv);
 	lv_store_close(st);
 	return rc;

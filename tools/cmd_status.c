@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lakectl.h"
+#include "lakeview/adls.h"
 #include "lakeview/status.h"
 #include "lakeview/table.h"
 
@@ -97,7 +98,27 @@ int cmd_status(int argc, char **argv)
 	printf("store:     %s\ncontainer: %s\nlake URL:  %s\nsource:    %s\n",
 	       lv_store_dir(st), lv_store_container(st), lv_store_lake_url(st),
 	       src ? src : "(none: changes come from 'lakectl ingest')");
-	printf("changes:   %llu\n\n", (unsigned long long)s.last_seq);
+	printf("sink:      %s\n", lv_store_conf_get(st, "adls_url") ? lv_store_lake_url(st) :
+	       "(none: the lake is local only)");
+	if (lv_store_conf_get(st, "unlinked"))
+		printf("link:      unlinked %s (lakectl relink resumes)\n",
+		       lv_store_conf_get(st, "unlinked"));
+	printf("changes:   %llu\n", (unsigned long long)s.last_seq);
+	if (lv_store_conf_get(st, "adls_url")) {
+		struct lv_push_pending p;
+		static const char *const cls[] = { "data", "snapshots", "metadata" };
+		char lp[32];
+
+		if (lv_push_pending(st, &p) == 0) {
+			when(p.last_push, lp, sizeof(lp));
+			printf("last push: %s%s%s\n", lp, p.last_error[0] ? "; last error: " : "",
+			       p.last_error);
+			for (int i = 0; i < 3; i++)
+				printf("pending:   %-9s %6llu files %14llu bytes\n", cls[i],
+				       (unsigned long long)p.files[i], (unsigned long long)p.bytes[i]);
+		}
+	}
+	putchar('\n');
 	printf("%-28s %-11s %-21s %10s  %-3s  %s\n", "TABLE", "SYNC STATUS",
 	       "LAST SYNCHRONIZED ON", "COUNT", "APPEND ONLY", "PARTITION");
 	rc = lv_table_list(st, row, NULL);

@@ -30,6 +30,8 @@ static const char help[] =
 	"where it stopped. Snapshots are taken when --snapshot-interval (default\n"
 	"3600) has passed since the last one.\n"
 	"\n"
+	"When a storage account is linked, each round ends with a push.\n"
+	"\n"
 	"--once (default) syncs each table once; --follow syncs every --interval\n"
 	"seconds (default 60) until SIGTERM or SIGINT. A table that fails is\n"
 	"marked Failed with the reason (see lakectl status); the others go on.\n"
@@ -193,6 +195,9 @@ int cmd_sync(int argc, char **argv)
 	rc = open_store(dir, 0, &st);
 	if (rc)
 		return rc;
+	rc = link_active(st);
+	if (rc)
+		goto out;
 	rc = lv_dv_from_store(st, &dv);
 	if (rc) {
 		rc = fail_rc(rc, "cannot connect to Dataverse");
@@ -204,6 +209,9 @@ int cmd_sync(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	for (;;) {
 		rc = sync_round(st, dv, argc - optind, argv + optind, snap);
+		/* a linked sink gets what the round committed */
+		if (!stop && lv_store_conf_get(st, "adls_url") && do_push(st))
+			rc = 1;
 		if (!follow || stop)
 			break;
 		for (long s = 0; s < interval && !stop; s++)

@@ -25,6 +25,9 @@ static const char usage[] =
 	"  ingest     apply Web API change items from a JSON-lines file\n"
 	"  snapshot   take snapshots of changed partitions, refresh model.json\n"
 	"  status     the link's tables and their state\n"
+	"  push       push the lake to the linked storage container\n"
+	"  unlink     stop the link (optionally delete container and store)\n"
+	"  relink     resume an unlinked link\n"
 	"  ls         list lake paths without mounting\n"
 	"  cat        print a lake file without mounting\n"
 	"\n"
@@ -106,7 +109,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "link", cmd_link }, { "tables", cmd_tables },
 		{ "ingest", cmd_ingest }, { "snapshot", cmd_snapshot },
-		{ "status", cmd_status }, { "sync", cmd_sync }, { "ls", cmd_ls }, { "cat", cmd_cat },
+		{ "status", cmd_status }, { "sync", cmd_sync },
+		{ "push", cmd_push }, { "unlink", cmd_unlink }, { "relink", cmd_relink }, { "ls", cmd_ls }, { "cat", cmd_cat },
 	};
 
 	if (argc < 2) {

@@ -40,5 +40,14 @@ int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_unlink(int argc, char **argv);
+int cmd_relink(int argc, char **argv);
+
+/* 0 when the link is active; prints why not and returns 1 otherwise. */
+int link_active(struct lv_store *st);
+/* Push to the linked sink, printing the outcome. */
+int do_push(struct lv_store *st);
+
 
 #endif

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lakeview/buf.h"
 #include "lakeview/http.h"
 #include "lakeview/store.h"
 
@@ -81,6 +82,18 @@ int lv_adls_container_exists(struct lv_adls *a, const char *container);
 int lv_adls_container_delete(struct lv_adls *a, const char *container)
 	__attribute__((warn_unused_result));
 
+/**
+ * Call @p fn with the name of every blob in @p container (under @p prefix
+ * when not NULL), following continuation markers. A non-zero return of
+ * @p fn stops the listing and is returned.
+ */
+int lv_adls_list(struct lv_adls *a, const char *container, const char *prefix,
+		 int (*fn)(void *arg, const char *name), void *arg);
+
+/** GET blob @p path whole into @p out (bounded by out->max). -ENOENT. */
+int lv_adls_get(struct lv_adls *a, const char *container, const char *path,
+		struct lv_buf *out);
+
 /** What a push did. */
 struct lv_push_stats {
 	unsigned uploaded, copied, deleted, unchanged;
@@ -105,6 +118,13 @@ struct lv_push_pending {
 
 /** Compare the tree with the push records. */
 int lv_push_pending(struct lv_store *st, struct lv_push_pending *out);
+
+/**
+ * Forget the push records of files that are not among the @p n blob
+ * @p names the container holds, so the next push sends them again.
+ */
+int lv_push_verify(struct lv_store *st, const char *const *names, size_t n)
+	__attribute__((warn_unused_result));
 
 /** Forget every push record (after the container was recreated). */
 int lv_push_forget(struct lv_store *st) __attribute__((warn_unused_result));
