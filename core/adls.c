@@ -379,9 +379,10 @@ int lv_adls_container_exists(struct lv_adls *a, const char *c)
 	return rc ? rc : 1;
 }
 
-static int count_one(void *arg, const char *name)
+static int count_one(void *arg, const char *name, const char *etag)
 {
 	(void)name;
+	(void)etag;
 	(*(unsigned *)arg)++;
 	return 1;  /* one is enough */
 }
@@ -435,7 +436,7 @@ int lv_adls_container_delete(struct lv_adls *a, const char *c)
 /* --- blobs ----------------------------------------------------------------------- */
 
 int lv_adls_put_blob(struct lv_adls *a, const char *c, const char *path,
-		     const void *data, size_t len, const char *ctype)
+		     const void *data, size_t len, const char *ctype, char *etag)
 {
 	char md5[LV_ADLS_SIGN_MD5_B64_SIZE];
 	struct lv_http_resp r;
@@ -453,6 +454,7 @@ int lv_adls_put_blob(struct lv_adls *a, const char *c, const char *path,
 
 		lv_http_resp_init(&r, 1 << 20);
 		rc = simple(a, "PUT", c, path, NULL, h, 3, data, len, &r);
+		snprintf(etag, 64, "%.63s", r.etag);
 		lv_http_resp_free(&r);
 	}
 	return rc;
@@ -484,7 +486,7 @@ int lv_adls_put_block(struct lv_adls *a, const char *c, const char *path,
 
 int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
 			   const char (*ids)[LV_ADLS_SIGN_BLOCK_ID_SIZE], size_t n,
-			   const char *md5_b64, const char *ctype)
+			   const char *md5_b64, const char *ctype, char *etag)
 {
 	char md5[LV_ADLS_SIGN_MD5_B64_SIZE];
 	struct lv_http_resp r;
@@ -509,10 +511,27 @@ int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
 
 		lv_http_resp_init(&r, 1 << 20);
 		rc = simple(a, "PUT", c, path, "comp=blocklist", h, 4, x.p, x.len, &r);
+		snprintf(etag, 64, "%.63s", r.etag);
 		lv_http_resp_free(&r);
 	}
 	lv_buf_free(&x);
 	return rc;
+}
+
+struct first_val {
+	char name[1100];
+	int got;
+};
+
+static int first_value(void *arg, const char *v)
+{
+	struct first_val *f = arg;
+
+	if (!f->got) {
+		snprintf(f->name, sizeof(f->name), "%s", v);
+		f->got = 1;
+	}
+	return 0;
 }
 
 static int each_tag(const char *body, size_t len, const char *tag,
@@ -577,7 +596,8 @@ int lv_adls_block_ids(struct lv_adls *a, const char *c, const char *path,
 	return rc;
 }
 
-int lv_adls_copy(struct lv_adls *a, const char *c, const char *dst, const char *src)
+int lv_adls_copy(struct lv_adls *a, const char *c, const char *dst, const char *src,
+		 char *etag)
 {
 	char srcurl[URL_MAX];
 	struct lv_http_resp r;
@@ -601,6 +621,7 @@ int lv_adls_copy(struct lv_adls *a, const char *c, const char *dst, const char *
 	}
 	if (!rc && r.got[0] && strcmp(r.got, "success") != 0)
 		rc = lv_err_set(LV_EREMOTE, "server-side copy to %s ended '%s'", dst, r.got);
+	snprintf(etag, 64, "%.63s", r.etag);
 	lv_http_resp_free(&r);
 	return rc;
 }
@@ -616,13 +637,8 @@ int lv_adls_delete(struct lv_adls *a, const char *c, const char *path)
 	return rc == -ENOENT ? 0 : rc;
 }
 
-struct list_ctx {
-	int (*fn)(void *arg, const char *name);
-	void *arg;
-};
-
 int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
-		 int (*fn)(void *arg, const char *name), void *arg)
+		 int (*fn)(void *arg, const char *name, const char *etag), void *arg)
 {
 	struct lv_http_resp r;
 	char marker[1100] = "", query[3000], ep[3 * 1024], em[3 * 1100];
@@ -631,6 +647,7 @@ int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
 	lv_http_resp_init(&r, (size_t)64 << 20);
 	do {
 		int n = snprintf(query, sizeof(query), "restype=container&comp=list");
+		const char *p, *e;
 
 		if (prefix && !lv_adls_sign_url_encode(prefix, 0, ep, sizeof(ep)))
 			n += snprintf(query + n, sizeof(query) - (size_t)n, "&prefix=%s", ep);
@@ -639,13 +656,33 @@ int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
 		rc = simple(a, "GET", c, NULL, query, NULL, 0, NULL, 0, &r);
 		if (rc)
 			break;
-		{
-			/* names only inside <Blob> entries */
-			const char *blobs = memmem(r.body.p, r.body.len, "<Blobs>", 7);
-			size_t bl = blobs ? r.body.len - (size_t)(blobs - r.body.p) : 0;
+		/* each <Blob>...</Blob>: its Name and its Etag */
+		p = r.body.p;
+		e = r.body.p + r.body.len;
+		while (!rc && p && p < e) {
+			const char *s0 = memmem(p, (size_t)(e - p), "<Blob>", 6), *t;
+			struct first_val f = { "", 0 };
+			char etag[128] = "";
 
-			if (blobs)
-				rc = each_tag(blobs, bl, "Name", fn, arg);
+			if (!s0)
+				break;
+			t = memmem(s0, (size_t)(e - s0), "</Blob>", 7);
+			if (!t)
+				break;
+			rc = each_tag(s0, (size_t)(t - s0), "Name", first_value, &f);
+			if (!rc) {
+				xml_value(s0, (size_t)(t - s0), "Etag", etag, sizeof(etag));
+				if (etag[0] == '"') {  /* some servers quote it */
+					size_t el = strlen(etag);
+
+					memmove(etag, etag + 1, el);
+					if (el > 1 && etag[el - 2] == '"')
+						etag[el - 2] = '\0';
+				}
+				if (f.got)
+					rc = fn(arg, f.name, etag);
+			}
+			p = t + 7;
 		}
 		if (rc)
 			break;

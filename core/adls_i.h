@@ -7,19 +7,20 @@
 #include "lakeview/adls.h"
 #include "lakeview/adls_sign.h"
 
+/* Uploads and copies give the new blob's ETag in @etag (64 bytes). */
 int lv_adls_put_blob(struct lv_adls *a, const char *c, const char *path,
-		     const void *data, size_t len, const char *ctype);
+		     const void *data, size_t len, const char *ctype, char *etag);
 int lv_adls_put_block(struct lv_adls *a, const char *c, const char *path,
 		      const char *id, const void *data, size_t len);
 int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
 			   const char (*ids)[LV_ADLS_SIGN_BLOCK_ID_SIZE], size_t n,
-			   const char *md5_b64, const char *ctype);
+			   const char *md5_b64, const char *ctype, char *etag);
 /* Ids of the blocks the server holds for a blob (committed and not);
  * a missing blob has none. */
 int lv_adls_block_ids(struct lv_adls *a, const char *c, const char *path,
 		      int (*fn)(void *arg, const char *id), void *arg);
 int lv_adls_copy(struct lv_adls *a, const char *c, const char *dst,
-		 const char *src);
+		 const char *src, char *etag);
 int lv_adls_delete(struct lv_adls *a, const char *c, const char *path);
 
 #endif

@@ -60,8 +60,12 @@ int lv_err_set(int rc, const char *fmt, ...)
 {
 	va_list ap;
 
+	char tmp[LV_ERR_DETAIL_MAX];
+
+	/* through a copy: the arguments may quote the detail itself */
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(detail, tmp, sizeof(detail));
 	return rc;
 }

@@ -123,9 +123,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 		while (i < len && p[i] == ' ')
 			i++;
+		/* kept without quotes, as blob listings show it */
 		while (i < len && p[i] != '\r' && p[i] != '\n' &&
-		       j + 1 < sizeof(s->r->etag))
-			s->r->etag[j++] = p[i++];
+		       j + 1 < sizeof(s->r->etag)) {
+			if (p[i] != '"')
+				s->r->etag[j++] = p[i];
+			i++;
+		}
 		s->r->etag[j] = '\0';
 	}
 	return len;

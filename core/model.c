@@ -90,7 +90,10 @@ static json_t *entity(const struct lv_table *t)
 	ann = json_pack("[{ssss}{ssss}]",
 			"name", "Athena:PartitionGranularity",
 			"value", t->by_month ? "Month" : "Year",
-			"name", "Athena:InitialSyncState", "value", t->state);
+			"name", "Athena:InitialSyncState", "value",
+			/* once the initial sync completed, later failures of a
+			 * delta do not hide the table from consumers */
+			t->initial_done ? LV_STATE_COMPLETED : t->state);
 	if (!ann)
 		return NULL;
 	if (t->initial_done) {

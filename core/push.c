@@ -12,7 +12,9 @@
  *    version, or uploaded by an interrupted push), and only the others
  *    travel; Put Block List then commits the new order. A snapshot whose
  *    partition was pushed at the very generation it copies becomes a
- *    server-side copy.
+ *    server-side copy; a large snapshot of another generation starts as a
+ *    copy of the pushed partition (a copy keeps the committed blocks) and
+ *    gets only the blocks that differ.
  *  - Each file's completion is recorded (path -> inode, generation, size,
  *    ETag, time) in its own small commit, so a push killed anywhere
  *    resumes with what is already done.
@@ -264,7 +266,7 @@ static int gather(void *arg, const void *p, size_t len)
 }
 
 static int upload_file(struct lv_reader *r, struct lv_adls *a, const char *c,
-		       const struct file *f, struct lv_push_stats *stats)
+		       const struct file *f, struct lv_push_stats *stats, char *etag)
 {
 	struct upload u;
 	unsigned char digest[EVP_MAX_MD_SIZE];
@@ -279,7 +281,8 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, const char *c,
 		lv_buf_init(&b, SMALL_FILE);
 		rc = lv_file_chunks(r, &f->node, gather, &b);
 		if (!rc)
-			rc = lv_adls_put_blob(a, c, f->path, b.p ? b.p : "", b.len, ctype_of(f->path));
+			rc = lv_adls_put_blob(a, c, f->path, b.p ? b.p : "", b.len,
+					      ctype_of(f->path), etag);
 		lv_buf_free(&b);
 		return rc;
 	}
@@ -309,7 +312,7 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, const char *c,
 		goto out;
 	}
 	rc = lv_adls_put_block_list(a, c, f->path, (const char (*)[LV_ADLS_SIGN_BLOCK_ID_SIZE])u.ids.v,
-				    u.ids.n, md5, ctype_of(f->path));
+				    u.ids.n, md5, ctype_of(f->path), etag);
 out:
 	EVP_MD_CTX_free(u.md5);
 	lv_buf_free(&u.group);
@@ -347,6 +350,7 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 	for (size_t i = 0; i < f.n; i++) {
 		struct file *fi = &f.v[i];
 		struct pushrec pr, src;
+		char etag[64] = "";
 		int copied = 0;
 
 		if (rec_get(lv_reader_txn(r), st, fi->path, &pr) == 0 &&
@@ -370,16 +374,24 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 				if (have && src.ino == part.ino &&
 				    src.generation == fi->node.generation &&
 				    src.size == fi->node.size) {
-					rc = lv_adls_copy(a, c, fi->path, spath);
+					rc = lv_adls_copy(a, c, fi->path, spath, etag);
 					if (rc)
 						goto out;
 					copied = 1;
 					s.copied++;
+				} else if (have && src.ino == part.ino &&
+					   fi->node.size > SMALL_FILE) {
+					/* a snapshot of a version never pushed: start
+					 * from the pushed partition (a copy keeps its
+					 * committed blocks), send only what differs */
+					rc = lv_adls_copy(a, c, fi->path, spath, etag);
+					if (rc)
+						goto out;
 				}
 			}
 		}
 		if (!copied) {
-			rc = upload_file(r, a, c, fi, &s);
+			rc = upload_file(r, a, c, fi, &s, etag);
 			if (rc)
 				goto out;
 			s.uploaded++;
@@ -389,6 +401,7 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 		pr.generation = fi->node.generation;
 		pr.size = fi->node.size;
 		pr.time = lv_clock_now();
+		snprintf(pr.etag, sizeof(pr.etag), "%s", etag);
 		rc = rec_put(st, fi->path, &pr);
 		if (rc)
 			goto out;
@@ -504,14 +517,19 @@ int lv_push_forget(struct lv_store *st)
 	return mdb_txn_commit(txn);
 }
 
-static int cmp_str(const void *a, const void *b)
+struct named {
+	const char *name, *etag;
+};
+
+static int cmp_named(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
-int lv_push_verify(struct lv_store *st, const char *const *names, size_t n)
+int lv_push_verify(struct lv_store *st, const char *const *names,
+		   const char *const *etags, size_t n)
 {
-	const char **sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	struct named *sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, d;
@@ -519,8 +537,11 @@ int lv_push_verify(struct lv_store *st, const char *const *names, size_t n)
 
 	if (!sorted)
 		return -ENOMEM;
-	memcpy(sorted, names, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		sorted[i].name = names[i];
+		sorted[i].etag = etags ? etags[i] : "";
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_named);
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 	if (rc)
 		goto out;
@@ -532,12 +553,17 @@ int lv_push_verify(struct lv_store *st, const char *const *names, size_t n)
 	rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
 	while (rc == 0) {
 		char path[LV_PATH_MAX + 1];
-		const char *key = path;
+		struct named key = { path, NULL }, *hit;
+		struct pushrec pr;
 
 		if (k.mv_size <= LV_PATH_MAX) {
 			memcpy(path, k.mv_data, k.mv_size);
 			path[k.mv_size] = '\0';
-			if (!bsearch(&key, sorted, n, sizeof(*sorted), cmp_str)) {
+			hit = bsearch(&key, sorted, n, sizeof(*sorted), cmp_named);
+			memset(&pr, 0, sizeof(pr));
+			if (d.mv_size == sizeof(pr))
+				memcpy(&pr, d.mv_data, sizeof(pr));
+			if (!hit || (pr.etag[0] && hit->etag[0] && strcmp(pr.etag, hit->etag))) {
 				rc = mdb_cursor_del(cur, 0);
 				if (rc)
 					break;

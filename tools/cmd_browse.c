@@ -88,6 +88,8 @@ int cmd_ls(int argc, char **argv)
 
 	if (want_help(argc, argv, ls_help))
 		return 0;
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":Rl", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;
@@ -140,6 +142,8 @@ int cmd_cat(int argc, char **argv)
 
 	if (want_help(argc, argv, cat_help))
 		return 0;
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;

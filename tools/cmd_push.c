@@ -94,6 +94,8 @@ static int simple_opts(int argc, char **argv, const char *cmd, const char **dir,
 	};
 	int c;
 
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': *dir = optarg; break;
@@ -214,11 +216,11 @@ int cmd_unlink(int argc, char **argv)
 }
 
 struct verify {
-	char **names;
+	char **names, **etags;
 	size_t n;
 };
 
-static int collect_name(void *arg, const char *name)
+static int collect_name(void *arg, const char *name, const char *etag)
 {
 	struct verify *v = arg;
 	char **p = realloc(v->names, (v->n + 1) * sizeof(*p));
@@ -226,8 +228,13 @@ static int collect_name(void *arg, const char *name)
 	if (!p)
 		return -ENOMEM;
 	v->names = p;
+	p = realloc(v->etags, (v->n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	v->etags = p;
 	v->names[v->n] = strdup(name);
-	if (!v->names[v->n])
+	v->etags[v->n] = strdup(etag);
+	if (!v->names[v->n] || !v->etags[v->n])
 		return -ENOMEM;
 	v->n++;
 	return 0;
@@ -269,7 +276,7 @@ int cmd_relink(int argc, char **argv)
 			printf("container %s was deleted: recreated it; the whole lake is pushed again\n",
 			       lv_store_container(st));
 		} else {
-			struct verify v = { NULL, 0 };
+			struct verify v = { NULL, NULL, 0 };
 			struct lv_push_pending before, after;
 
 			/* files the container lost are pushed again */
@@ -277,16 +284,20 @@ int cmd_relink(int argc, char **argv)
 			if (!rc)
 				rc = lv_adls_list(a, lv_store_container(st), NULL, collect_name, &v);
 			if (!rc)
-				rc = lv_push_verify(st, (const char *const *)v.names, v.n);
+				rc = lv_push_verify(st, (const char *const *)v.names,
+						    (const char *const *)v.etags, v.n);
 			if (!rc)
 				rc = lv_push_pending(st, &after);
 			if (!rc)
 				printf("container %s was kept: verified %zu files and reused it; %llu missing or changed files are pushed again\n",
 				       lv_store_container(st), v.n,
 				       (unsigned long long)(after.files[0] + after.files[1] + after.files[2]));
-			for (size_t i = 0; i < v.n; i++)
+			for (size_t i = 0; i < v.n; i++) {
 				free(v.names[i]);
+				free(v.etags[i]);
+			}
 			free(v.names);
+			free(v.etags);
 		}
 		if (rc) {
 			rc = fail_rc(rc, "cannot verify the container");

@@ -59,6 +59,8 @@ int cmd_status(int argc, char **argv)
 
 	if (want_help(argc, argv, help))
 		return 0;
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;

@@ -144,6 +144,8 @@ static int tables_add(int argc, char **argv)
 	struct lv_store *st = NULL;
 	struct lv_dv *dv = NULL;
 
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;
@@ -208,6 +210,8 @@ static int tables_available(int argc, char **argv)
 	struct lv_dv *dv = NULL;
 	int c, rc;
 
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;
@@ -243,6 +247,8 @@ static int tables_remove(int argc, char **argv)
 	struct lv_store *st;
 	int c, rc;
 
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;
@@ -286,6 +292,8 @@ static int tables_list(int argc, char **argv)
 	struct lv_store *st;
 	int c, rc;
 
+	if (check_exact(argc, argv, opts))
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': dir = optarg; break;

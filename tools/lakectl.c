@@ -88,6 +88,31 @@ int open_store(const char *dir, unsigned flags, struct lv_store **st)
 	return 0;
 }
 
+int check_exact(int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t n;
+		const struct option *o;
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		n = strcspn(a + 2, "=");
+		for (o = opts; o->name; o++)
+			if (strlen(o->name) == n && strncmp(o->name, a + 2, n) == 0)
+				break;
+		if (!o->name) {
+			usage_error(argv[0], "unknown option --%.*s", (int)n, a + 2);
+			return 1;
+		}
+		if (o->has_arg == required_argument && a[2 + n] != '=')
+			i++;  /* its value */
+	}
+	return 0;
+}
+
 int want_help(int argc, char **argv, const char *text)
 {
 	for (int i = 1; i < argc; i++) {

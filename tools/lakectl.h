@@ -29,6 +29,14 @@ const char *store_arg(const char *opt, const char *cmd);
 /* Open the store named by --store / $LAKEVIEW_STORE, reporting errors. */
 int open_store(const char *dir, unsigned flags, struct lv_store **st);
 
+/*
+ * Refuse long options that are not spelled out in full: getopt_long takes
+ * any unambiguous prefix, so "--client-secret VALUE" would be read as
+ * "--client-secret-file" and the secret echoed in an error. Prints the
+ * usage error (never an option's value) and returns non-zero.
+ */
+int check_exact(int argc, char **argv, const struct option *opts);
+
 /* Does argv ask for help (--help / -h)? Prints @p text then. */
 int want_help(int argc, char **argv, const char *text);
 

@@ -16,6 +16,13 @@
 #                                     if it is an azurite process), wait for it
 #                                     to exit (SIGKILL after 10 s)
 #
+# Optional environment for `start` (the adls tests use them):
+#   AZURITE_PORT=N        listen on port N instead of a free one (restart an
+#                         instance on the port a client is configured with)
+#   AZURITE_LOCATION=DIR  persist to DIR (--location) instead of
+#                         --inMemoryPersistence, so data survives a restart
+#   AZURITE_DEBUG=FILE    write Azurite's debug log to FILE (--debug)
+#
 # Account devstoreaccount1 with the well-known Azurite key (see
 # shared reference adls-blob.md A3). Flags and why:
 #   --inMemoryPersistence  nothing written to disk, every start is empty
@@ -117,13 +124,26 @@ cmd_start() {
 
 	# The port is free when chosen but could be taken before Azurite binds
 	# it: try up to three ports.
+	if [ -n "${AZURITE_LOCATION:-}" ]; then
+		mkdir -p "$AZURITE_LOCATION" || die "cannot create $AZURITE_LOCATION"
+		set -- --location "$AZURITE_LOCATION"
+	else
+		set -- --inMemoryPersistence
+	fi
+	if [ -n "${AZURITE_DEBUG:-}" ]; then
+		set -- "$@" --debug "$AZURITE_DEBUG"
+	fi
 	for attempt in 1 2 3; do
-		port=$(free_port) || die "cannot find a free port (node failed)"
+		if [ -n "${AZURITE_PORT:-}" ]; then
+			port=$AZURITE_PORT
+		else
+			port=$(free_port) || die "cannot find a free port (node failed)"
+		fi
 		url="http://127.0.0.1:$port/devstoreaccount1"
 		# cd so that nothing Azurite might write lands in the work tree;
 		# exec keeps $! the PID of Azurite's node process itself
 		(cd "$dir" && exec "$bin" --blobHost 127.0.0.1 --blobPort "$port" \
-			--inMemoryPersistence --disableTelemetry --silent \
+			"$@" --disableTelemetry --silent \
 			</dev/null >>"$dir/azurite.log" 2>&1) &
 		pid=$!
 		echo "$pid" >"$dir/azurite.pid"
@@ -136,7 +156,8 @@ cmd_start() {
 			;;
 		2)
 			rm -f "$dir/azurite.pid"
-			if grep -q EADDRINUSE "$dir/azurite.log" && [ "$attempt" -lt 3 ]; then
+			if grep -q EADDRINUSE "$dir/azurite.log" && [ "$attempt" -lt 3 ] &&
+				[ -z "${AZURITE_PORT:-}" ]; then
 				continue
 			fi
 			die "azurite-blob exited during start-up (see $dir/azurite.log)"

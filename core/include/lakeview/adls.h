@@ -88,7 +88,7 @@ int lv_adls_container_delete(struct lv_adls *a, const char *container)
  * @p fn stops the listing and is returned.
  */
 int lv_adls_list(struct lv_adls *a, const char *container, const char *prefix,
-		 int (*fn)(void *arg, const char *name), void *arg);
+		 int (*fn)(void *arg, const char *name, const char *etag), void *arg);
 
 /** GET blob @p path whole into @p out (bounded by out->max). -ENOENT. */
 int lv_adls_get(struct lv_adls *a, const char *container, const char *path,
@@ -121,9 +121,12 @@ int lv_push_pending(struct lv_store *st, struct lv_push_pending *out);
 
 /**
  * Forget the push records of files that are not among the @p n blob
- * @p names the container holds, so the next push sends them again.
+ * @p names the container holds, or whose ETag there (@p etags) is not the
+ * one the push recorded (changed behind our back), so the next push sends
+ * them again.
  */
-int lv_push_verify(struct lv_store *st, const char *const *names, size_t n)
+int lv_push_verify(struct lv_store *st, const char *const *names,
+		   const char *const *etags, size_t n)
 	__attribute__((warn_unused_result));
 
 /** Forget every push record (after the container was recreated). */
