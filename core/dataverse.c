@@ -465,14 +465,24 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		free(s.next);
 		s.next = NULL;
 	}
-	if (!s.delta || s.resync)
-		snprintf(t.state, sizeof(t.state), "%s", LV_STATE_INPROGRESS);
-	t.reason[0] = '\0';
-	rc = state_store(&t, &s);
-	if (!rc)
-		rc = lv_table_update(st, &t, changed);
-	if (rc)
-		goto fail;
+	/* the sync state now; a new schema goes with the first page's commit,
+	 * so model.json changes with the first record that has the column */
+	{
+		struct lv_table cur;
+
+		rc = lv_table_get(st, name, &cur);
+		if (rc)
+			goto fail;
+		if (!s.delta || s.resync)
+			snprintf(cur.state, sizeof(cur.state), "%s", LV_STATE_INPROGRESS);
+		cur.reason[0] = '\0';
+		rc = state_store(&cur, &s);
+		if (!rc)
+			rc = lv_table_update(st, &cur, 0);
+		lv_table_free(&cur);
+		if (rc)
+			goto fail;
+	}
 	p.table = t.name;
 
 	url = malloc(URL_MAX);
@@ -504,13 +514,18 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			s.resync = 1;
 			free(s.next);
 			s.next = NULL;
-			lv_table_free(&t);
-			rc = lv_table_get(st, name, &t) ? -EIO : 0;
-			if (!rc)
-				rc = state_store(&t, &s);
-			if (!rc) {
-				snprintf(t.state, sizeof(t.state), "%s", LV_STATE_INPROGRESS);
-				rc = lv_table_update(st, &t, 0);
+			{
+				struct lv_table cur;
+
+				rc = lv_table_get(st, name, &cur);
+				if (!rc) {
+					rc = state_store(&cur, &s);
+					snprintf(cur.state, sizeof(cur.state), "%s",
+						 LV_STATE_INPROGRESS);
+					if (!rc)
+						rc = lv_table_update(st, &cur, 0);
+					lv_table_free(&cur);
+				}
 			}
 			if (rc)
 				goto fail;
@@ -545,6 +560,13 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		if (rc)
 			goto fail;
 		lv_batch_set_resync(b, s.resync);
+		if (changed) {
+			rc = lv_batch_adopt_schema(b, &t);
+			if (rc) {
+				lv_batch_abort(b);
+				goto fail;
+			}
+		}
 		for (;;) {
 			int applied;
 
@@ -595,6 +617,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		rc = lv_batch_commit(b, &bs);
 		if (rc)
 			goto fail;
+		changed = 0;
 		p.pages++;
 		p.applied += bs.applied;
 		p.skipped += bs.skipped;

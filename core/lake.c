@@ -72,6 +72,7 @@ struct lv_batch {
 	uint64_t dir_ino;
 	struct lv_batch_stats stats;
 	int resync;            /* full resync: remember which rows were seen */
+	int schema_changed;    /* rewrite model.json and option sets too */
 	int64_t sink_t[2];     /* two most recent Sink times, formatted */
 	char sink_s[2][32];
 	size_t sink_n[2];
@@ -493,6 +494,28 @@ out:
 struct lv_table *lv_batch_table(struct lv_batch *b)
 {
 	return &b->t;
+}
+
+int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t)
+{
+	struct lv_column *cols = malloc((t->ncols ? t->ncols : 1) * sizeof(*cols));
+	char *opts = t->options_json ? strdup(t->options_json) : NULL;
+
+	if (!cols || (t->options_json && !opts)) {
+		free(cols);
+		free(opts);
+		return -ENOMEM;
+	}
+	memcpy(cols, t->cols, t->ncols * sizeof(*cols));
+	free(b->t.cols);
+	free(b->t.options_json);
+	b->t.cols = cols;
+	b->t.ncols = t->ncols;
+	b->t.options_json = opts;
+	snprintf(b->t.entityset, sizeof(b->t.entityset), "%s", t->entityset);
+	lv_table_index(&b->t);
+	b->schema_changed = 1;
+	return 0;
 }
 
 void lv_batch_set_resync(struct lv_batch *b, int on)
@@ -1112,6 +1135,10 @@ int lv_batch_commit(struct lv_batch *b, struct lv_batch_stats *stats)
 	rc = lv_table_save(&b->w, &b->t);
 	if (!rc)
 		rc = lv_lake_table_manifest(&b->w, &b->t);
+	if (!rc && b->schema_changed)
+		rc = lv_lake_root_model(&b->w);
+	if (!rc && b->schema_changed)
+		rc = lv_lake_optionsets(&b->w);
 	if (rc)
 		goto out;
 	if (stats)

@@ -74,6 +74,15 @@ void lv_batch_set_resync(struct lv_batch *b, int on);
 int lv_batch_delete_unseen(struct lv_batch *b, uint64_t *deleted)
 	__attribute__((warn_unused_result));
 
+/**
+ * Take the columns, option sets and entity set of @p t (a schema merged
+ * with lv_table_merge()) into the batch's table, before its first item.
+ * The commit then rewrites the per-table manifest, model.json and the
+ * OptionsetMetadata CSVs with the records that carry the new columns.
+ */
+int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t)
+	__attribute__((warn_unused_result));
+
 /** Bytes of records the batch holds (to bound batch sizes). */
 size_t lv_batch_pending(const struct lv_batch *b);
 
