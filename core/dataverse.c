@@ -561,7 +561,9 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			goto fail;
 		lv_batch_set_resync(b, s.resync);
 		if (changed) {
-			rc = lv_batch_adopt_schema(b, &t);
+			/* the schema goes with the first page that applies a
+			 * record, or with the last page at the latest */
+			rc = lv_batch_adopt_schema(b, &t, delta != NULL);
 			if (rc) {
 				lv_batch_abort(b);
 				goto fail;
@@ -617,7 +619,8 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		rc = lv_batch_commit(b, &bs);
 		if (rc)
 			goto fail;
-		changed = 0;
+		if (bs.schema_committed)
+			changed = 0;
 		p.pages++;
 		p.applied += bs.applied;
 		p.skipped += bs.skipped;

@@ -73,6 +73,8 @@ struct lv_batch {
 	struct lv_batch_stats stats;
 	int resync;            /* full resync: remember which rows were seen */
 	int schema_changed;    /* rewrite model.json and option sets too */
+	int schema_force;      /* ... even when no record carries it */
+	struct lv_table old;   /* the schema before lv_batch_adopt_schema() */
 	int64_t sink_t[2];     /* two most recent Sink times, formatted */
 	char sink_s[2][32];
 	size_t sink_n[2];
@@ -496,25 +498,37 @@ struct lv_table *lv_batch_table(struct lv_batch *b)
 	return &b->t;
 }
 
-int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t)
+static int copy_schema(struct lv_table *dst, const struct lv_table *src)
 {
-	struct lv_column *cols = malloc((t->ncols ? t->ncols : 1) * sizeof(*cols));
-	char *opts = t->options_json ? strdup(t->options_json) : NULL;
+	struct lv_column *cols = malloc((src->ncols ? src->ncols : 1) * sizeof(*cols));
+	char *opts = src->options_json ? strdup(src->options_json) : NULL;
 
-	if (!cols || (t->options_json && !opts)) {
+	if (!cols || (src->options_json && !opts)) {
 		free(cols);
 		free(opts);
 		return -ENOMEM;
 	}
-	memcpy(cols, t->cols, t->ncols * sizeof(*cols));
-	free(b->t.cols);
-	free(b->t.options_json);
-	b->t.cols = cols;
-	b->t.ncols = t->ncols;
-	b->t.options_json = opts;
-	snprintf(b->t.entityset, sizeof(b->t.entityset), "%s", t->entityset);
-	lv_table_index(&b->t);
+	memcpy(cols, src->cols, src->ncols * sizeof(*cols));
+	free(dst->cols);
+	free(dst->options_json);
+	dst->cols = cols;
+	dst->ncols = src->ncols;
+	dst->options_json = opts;
+	snprintf(dst->entityset, sizeof(dst->entityset), "%s", src->entityset);
+	lv_table_index(dst);
+	return 0;
+}
+
+int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t, int force)
+{
+	int rc = copy_schema(&b->old, &b->t);
+
+	if (!rc)
+		rc = copy_schema(&b->t, t);
+	if (rc)
+		return rc;
 	b->schema_changed = 1;
+	b->schema_force = force;
 	return 0;
 }
 
@@ -613,6 +627,7 @@ static void batch_free(struct lv_batch *b)
 	lv_buf_free(&b->rec);
 	lv_buf_free(&b->arena);
 	lv_table_free(&b->t);
+	lv_table_free(&b->old);
 	free(b);
 }
 
@@ -1132,6 +1147,14 @@ int lv_batch_commit(struct lv_batch *b, struct lv_batch_stats *stats)
 	if (rc)
 		goto out;
 	b->w.bytes_encoded += b->stats.bytes_encoded;
+	if (b->schema_changed && !b->stats.applied && !b->schema_force) {
+		/* no record carries the new schema yet: it waits for one */
+		rc = copy_schema(&b->t, &b->old);
+		if (rc)
+			goto out;
+		b->schema_changed = 0;
+	}
+	b->stats.schema_committed = b->schema_changed;
 	rc = lv_table_save(&b->w, &b->t);
 	if (!rc)
 		rc = lv_lake_table_manifest(&b->w, &b->t);

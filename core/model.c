@@ -146,7 +146,8 @@ static int put_json(struct lv_wtxn *w, uint64_t dir, const char *name, json_t *d
 
 static json_t *model_doc(json_t *entities)
 {
-	return json_pack("{sssssssO}", "name", "cdm", "description", "cdm",
+	/* steals the reference to entities */
+	return json_pack("{ssssssso}", "name", "cdm", "description", "cdm",
 			 "version", "1.0", "entities", entities);
 }
 
@@ -220,7 +221,8 @@ int lv_lake_table_manifest(struct lv_wtxn *w, const struct lv_table *t)
 		rc = list_children(w, dir, 1, &pl);
 	if (rc)
 		return rc;
-	qsort(pl.v, pl.n, sizeof(*pl.v), by_name);
+	if (pl.n)
+		qsort(pl.v, pl.n, sizeof(*pl.v), by_name);
 	e = entity(t);
 	parts = json_array();
 	for (size_t i = 0; e && parts && i < pl.n; i++) {
@@ -295,7 +297,8 @@ static int root_entity(void *arg, struct lv_table *t)
 		free(live.v);
 		return rc;
 	}
-	qsort(live.v, live.n, sizeof(*live.v), by_name);
+	if (live.n)
+		qsort(live.v, live.n, sizeof(*live.v), by_name);
 	e = entity(t);
 	parts = json_array();
 	for (size_t i = 0; e && parts && i < live.n; i++) {
@@ -347,7 +350,6 @@ int lv_lake_root_model(struct lv_wtxn *w)
 		return rc;
 	}
 	doc = model_doc(c.entities);
-	json_decref(c.entities);
 	return put_json(w, LV_ROOT_INO, "model.json", doc);
 }
 

@@ -346,7 +346,8 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 		rc = walk(r, LV_ROOT_INO, &f);
 	if (rc)
 		goto out;
-	qsort(f.v, f.n, sizeof(*f.v), by_class);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), by_class);
 	for (size_t i = 0; i < f.n; i++) {
 		struct file *fi = &f.v[i];
 		struct pushrec pr, src;

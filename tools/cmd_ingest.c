@@ -46,7 +46,7 @@ static char *next_line(struct reader *r, size_t *n, int *err)
 {
 	*err = 0;
 	for (;;) {
-		char *nl = memchr(r->buf + r->off, '\n', r->len - r->off);
+		char *nl = r->len > r->off ? memchr(r->buf + r->off, '\n', r->len - r->off) : NULL;
 
 		if (nl) {
 			char *line = r->buf + r->off;
@@ -69,7 +69,8 @@ static char *next_line(struct reader *r, size_t *n, int *err)
 			*err = -E2BIG;
 			return NULL;
 		}
-		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		if (r->len > r->off)
+			memmove(r->buf, r->buf + r->off, r->len - r->off);
 		r->len -= r->off;
 		r->off = 0;
 		if (r->cap - r->len < READ_CHUNK) {

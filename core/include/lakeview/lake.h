@@ -38,6 +38,7 @@ struct lv_batch_stats {
 	uint64_t skipped;      /**< duplicates and stale versions */
 	uint64_t first_seq, last_seq;
 	uint64_t bytes_encoded;  /**< CSV bytes (re)written to chunks */
+	int schema_committed;    /**< an adopted schema went with this commit */
 };
 
 /**
@@ -77,10 +78,13 @@ int lv_batch_delete_unseen(struct lv_batch *b, uint64_t *deleted)
 /**
  * Take the columns, option sets and entity set of @p t (a schema merged
  * with lv_table_merge()) into the batch's table, before its first item.
- * The commit then rewrites the per-table manifest, model.json and the
- * OptionsetMetadata CSVs with the records that carry the new columns.
+ * If the batch applies a record (or @p force), its commit saves the
+ * schema and rewrites the per-table manifest, model.json and the
+ * OptionsetMetadata CSVs with it; otherwise the schema is left for a
+ * later batch (stats.schema_committed says which happened).
  */
-int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t)
+int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t,
+			  int force)
 	__attribute__((warn_unused_result));
 
 /** Bytes of records the batch holds (to bound batch sizes). */

@@ -1,0 +1,202 @@
+/*
+ * lakeview_i.h - internal header of the lakeview FUSE daemon.
+ *
+ * Why it is shaped this way: the daemon is a thin publisher of the file
+ * tree that liblakeview keeps in LMDB. One struct lvfs holds everything a
+ * request handler needs (it is the session's userdata, so no globals leak
+ * between files), and each concern lives in its own file with a small
+ * interface declared here:
+ *
+ *   main.c        option table, start-up cascade, detaching, shutdown
+ *   ops.c         the fuse_lowlevel_ops table (thin handlers)
+ *   readers.c     pool of short-lived LMDB readers for metadata requests
+ *   pagecache.c   which file generation may live in the kernel page cache
+ *   notify.c      notifier thread: commits -> notify_inval_* calls
+ *   vfile.c       the hidden .lakeview/ folder and its status.json
+ *   xattr.c       the user.lakeview.* extended attributes
+ *   mount_util.c  mount point checks, stale-mount recovery, readiness
+ *   log.c         stderr or syslog, libfuse's log routed through it
+ *   errno.c       the one mapping from liblakeview codes to errno
+ *
+ * Every buffer and table below has a named ceiling (LVFS_*_MAX).
+ */
+#ifndef LAKEVIEW_FS_I_H
+#define LAKEVIEW_FS_I_H
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314
+#endif
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+#include "lakeview/buf.h"
+#include "lakeview/store.h"
+#include "lakeview/tree.h"
+
+/*
+ * Inode numbers of the virtual nodes. Store inodes are allocated upwards
+ * from 1 and never reused, so the top of the range cannot collide.
+ */
+#define LVFS_INO_CTL     (UINT64_MAX - 1)  /* /.lakeview (hidden) */
+#define LVFS_INO_STATUS  (UINT64_MAX - 2)  /* /.lakeview/status.json */
+#define LVFS_CTL_NAME    ".lakeview"
+#define LVFS_STATUS_NAME "status.json"
+
+/* Defaults and ceilings. */
+#define LVFS_DEFAULT_TIMEOUT 3600.0     /* entry/attr timeout, seconds */
+#define LVFS_POOL_MAX        16         /* idle metadata readers kept */
+#define LVFS_PCACHE_SLOTS    4096       /* page-cache records (power of 2) */
+#define LVFS_PCACHE_PROBE    8          /* linear probe length */
+#define LVFS_STATUS_MAX      (1 << 20)  /* status.json ceiling */
+#define LVFS_DIRBUF_MAX      (1 << 20)  /* one readdir reply */
+#define LVFS_READ_IOV_MAX    1023       /* writev limit minus the header */
+#define LVFS_XATTR_MAX       (LV_PATH_MAX + 64)
+#define LVFS_POLL_MS         150        /* notifier poll period */
+#define LVFS_READER_CHECK_S  60         /* mdb_reader_check period */
+#define LVFS_BLKSIZE         131072     /* st_blksize: one read-ahead */
+
+/* Command line and -o options (fuse_opt fills this; see main.c). */
+struct lvfs_opts {
+	char *store;
+	char *mountpoint;
+	int foreground;
+	int debug;
+	int show_help;
+	int show_version;
+	int helper;          /* invoked as mount.lakeview (mount(8) helper) */
+	int fake;            /* mount(8) -f: do everything but mount */
+	int sloppy;          /* mount(8) -s: ignore unknown options */
+	int rw_requested;    /* "rw" was given: mapped to ro, logged */
+	int allow_other;
+	unsigned uid;
+	unsigned gid;
+	unsigned umask;
+	int set_uid;
+	int set_gid;
+	int set_umask;
+	double attr_timeout;
+	double entry_timeout;
+	double negative_timeout;
+	int live_cache;      /* page cache for live files too (see ops.c) */
+	int clone_fd;
+	unsigned max_threads;
+	unsigned max_idle_threads;
+	int bad;             /* exit code for an option error, 0 if none */
+};
+
+/* Pool of readers for lookup/getattr/readdir (readers.c). */
+struct lvfs_pool {
+	pthread_mutex_t lock;
+	struct lv_store *st;
+	struct lv_reader *idle[LVFS_POOL_MAX];
+	unsigned nidle;
+};
+
+/* One record per inode whose pages may be cached (pagecache.c). */
+struct lvfs_pc_slot {
+	uint64_t ino;        /* 0: free */
+	uint64_t gen;        /* generation whose bytes the cache may hold */
+	unsigned users;      /* open handles reading through the cache */
+};
+
+struct lvfs_pcache {
+	pthread_mutex_t lock;
+	struct lvfs_pc_slot slot[LVFS_PCACHE_SLOTS];
+};
+
+struct lvfs_notifier;
+
+/* The daemon: the session's userdata. */
+struct lvfs {
+	struct lvfs_opts o;
+	char *store_path;            /* absolute */
+	char *mnt_path;              /* absolute */
+	struct lv_store *st;
+	struct fuse_session *se;
+	struct fuse_conn_info_opts *conn_opts;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	time_t started;
+	atomic_long open_handles;
+	struct lvfs_pool pool;
+	struct lvfs_pcache pcache;
+	struct lvfs_notifier *nt;
+};
+
+/* An open file handle (fi->fh). Directories use fh 0. */
+enum lvfs_fh_kind {
+	LVFS_FH_FILE = 1,
+	LVFS_FH_STATUS = 2,
+};
+
+struct lvfs_fh {
+	int kind;
+	int direct_io;            /* bypasses the page cache */
+	pthread_mutex_t lock;     /* readers: one thread at a time */
+	struct lv_reader *r;      /* FILE: begun at open, ended at release */
+	struct lv_node node;      /* FILE: the version this handle reads */
+	struct lv_buf doc;        /* STATUS: the document made at open */
+};
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops lvfs_ops;
+
+/* errno.c: the one place liblakeview codes become errno values. */
+int lvfs_errno(int rc);
+
+/* log.c */
+void lvfs_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void lvfs_log_use_syslog(void);
+void lvfs_log_set_debug(int on);
+void lvfs_log_capture(int on);
+const char *lvfs_log_captured(void);
+void lvfs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* readers.c */
+void lvfs_pool_init(struct lvfs_pool *p, struct lv_store *st);
+int lvfs_pool_get(struct lvfs_pool *p, struct lv_reader **out);
+void lvfs_pool_put(struct lvfs_pool *p, struct lv_reader *r);
+void lvfs_pool_refresh_idle(struct lvfs_pool *p);
+void lvfs_pool_destroy(struct lvfs_pool *p);
+
+/* pagecache.c */
+void lvfs_pcache_init(struct lvfs_pcache *pc);
+void lvfs_pcache_open(struct lvfs_pcache *pc, uint64_t ino, uint64_t gen,
+		      int track, int *keep_cache, int *direct_io);
+int lvfs_pcache_other_version(struct lvfs_pcache *pc, uint64_t ino,
+			      uint64_t gen);
+void lvfs_pcache_release(struct lvfs_pcache *pc, uint64_t ino);
+void lvfs_pcache_destroy(struct lvfs_pcache *pc);
+
+/* notify.c */
+int lvfs_notifier_start(struct lvfs *fs);
+void lvfs_notifier_stop(struct lvfs *fs);
+
+/* vfile.c */
+int lvfs_vfile_is(uint64_t ino);
+void lvfs_vfile_stat(struct lvfs *fs, uint64_t ino, size_t size,
+		     struct stat *st);
+int lvfs_status_doc(struct lvfs *fs, struct lv_buf *out);
+
+/* xattr.c */
+int lvfs_xattr_get(struct lv_reader *r, const struct lv_node *n,
+		   const char *name, char *buf, size_t len);
+int lvfs_xattr_list(const struct lv_node *n, char *buf, size_t len);
+
+/* mount_util.c */
+int lvfs_check_dev_fuse(char *why, size_t len);
+int lvfs_check_allow_other(char *why, size_t len);
+int lvfs_prepare_mountpoint(const char *mnt, char *why, size_t len);
+int lvfs_mount_answers(const char *mnt, dev_t before);
+void lvfs_sd_notify(const char *state);
+
+#endif
