@@ -10,6 +10,11 @@
 #   update    1,000 random updates into a 1 GiB partition: time and CSV
 #             bytes re-encoded, against a full rewrite of the partition.
 #   snapshot  a snapshot of that 1 GiB partition: time and new store bytes.
+#   sync      initial sync of 1,000,000 rows from the Dataverse stand-in:
+#             rows/s and lakectl CPU seconds per 100,000 rows, against a
+#             python3 client fetching the same pages without storing them.
+#   push      first push of a 1 GiB lake and an incremental push after 1,000
+#             updates to Azurite, against rclone copy of the same tree.
 # Environment: BENCH_DIR (default: a directory under /var/tmp; the store
 # must be on a local disk, not tmpfs, to measure fsync honestly).
 set -eu
@@ -98,10 +103,93 @@ bench_snapshot() {
 	echo "  new store bytes: file $((after - before)), map in use $((used2 - used)) (goal <= 1 MiB)"
 }
 
+bench_sync() {
+	echo "== sync: initial sync of 1,000,000 rows from the Dataverse stand-in"
+	python3 tests/dataverse/standin.py --sample-org --sample-rows 1000000 --seed 3 \
+		>"$dir/standin.out" 2>"$dir/standin.err" &
+	spid=$!
+	i=0
+	until grep -q '^READY ' "$dir/standin.out" 2>/dev/null; do
+		i=$((i + 1)); [ $i -lt 600 ] || { echo "stand-in did not start"; kill $spid; return 1; }
+		sleep 0.1
+	done
+	url=$(awk '/^READY/ {print $2}' "$dir/standin.out")
+	t0=00000000-0000-0000-0000-000000000001
+	printf 's3cret-value\n' >"$dir/secret"
+	rm -rf "$dir/d"
+	"$lakectl" link --store "$dir/d" --environment bench --organization d --dataverse-url "$url" \
+		--tenant-id $t0 --client-id lakeview-test --client-secret-file "$dir/secret" \
+		--token-url "$url/$t0/oauth2/v2.0/token" >/dev/null
+	"$lakectl" tables add --store "$dir/d" account contact >/dev/null
+	# lakectl's CPU time is the figure that does not depend on the
+	# stand-in's speed (python serves ~30k rows/s on this machine)
+	/usr/bin/time -f "%e %U %S" -o "$dir/t" "$lakectl" sync --store "$dir/d" --snapshot-interval 999999 2>>"$dir/log"
+	read -r wall user sys <"$dir/t"
+	# baseline: the same pages fetched with curl, no parsing, no store
+	tok=$(curl -s -d "grant_type=client_credentials&client_id=lakeview-test&client_secret=s3cret-value&scope=$url/.default" \
+		"$url/$t0/oauth2/v2.0/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+	tcurl=$(elapsed python3 - "$url" "$tok" <<'PY'
+import json, sys, urllib.request
+base, tok = sys.argv[1], sys.argv[2]
+for s in ("accounts", "contacts"):
+    url = base + "/api/data/v9.2/" + s
+    while url:
+        req = urllib.request.Request(url, headers={"Authorization": "Bearer " + tok,
+            "Prefer": "odata.track-changes,odata.maxpagesize=5000", "Accept": "application/json"})
+        body = urllib.request.urlopen(req).read()
+        j = json.loads(body)
+        url = j.get("@odata.nextLink")
+PY
+)
+	kill $spid; wait $spid 2>/dev/null || true
+	echo "lakectl sync: $wall s wall, $(python3 -c "print(int(1000000 / $wall))") rows/s, lakectl CPU $(python3 -c "print('%.2f' % (($user + $sys) / 10))") s per 100,000 rows"
+	echo "  vs python3 fetching the same pages without storing them: $tcurl s   ratio = $(ratio "$wall" "$tcurl")"
+}
+
+bench_push() {
+	echo "== push: first push of a ~1 GiB lake, then an incremental push after 1,000 updates, vs rclone copy"
+	sh tests/adls/azurite.sh install
+	rm -rf "$dir/az"; mkdir -p "$dir/az"
+	AZURITE_LOCATION="$dir/az/data" sh tests/adls/azurite.sh start "$dir/az" >/dev/null
+	aurl=$(cat "$dir/az/azurite.url")
+	key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+	printf '%s\n' "$key" >"$dir/key"
+	n=4700000
+	python3 "$gen" "$dir/bench.json" "$n" >"$dir/big.jsonl"
+	rm -rf "$dir/p"
+	"$lakectl" link --store "$dir/p" --environment bench --organization p --adls-url "$aurl" \
+		--adls-account devstoreaccount1 --adls-key-file "$dir/key" >/dev/null
+	"$lakectl" tables add --store "$dir/p" bench --schema "$dir/bench.json" >/dev/null
+	"$lakectl" ingest --batch 200000 --store "$dir/p" bench "$dir/big.jsonl" >/dev/null
+	rm -f "$dir/big.jsonl"
+	size=$("$lakectl" ls -l --store "$dir/p" bench/2021.csv | awk '{print $1}')
+	t1=$(elapsed "$lakectl" push --store "$dir/p")
+	sent1=$(grep -o '[0-9]* bytes sent' "$dir/log" | tail -1 | cut -d' ' -f1)
+	python3 "$gen" "$dir/bench.json" 0 --updates 1000 --of "$n" >"$dir/upd.jsonl"
+	"$lakectl" ingest --store "$dir/p" bench "$dir/upd.jsonl" >/dev/null
+	t2=$(elapsed "$lakectl" push --store "$dir/p")
+	sent2=$(grep -o '[0-9]* bytes sent' "$dir/log" | tail -1 | cut -d' ' -f1)
+	# rclone: the same tree (as files) to the same Azurite
+	mkdir -p "$dir/tree"
+	"$lakectl" ls --store "$dir/p" -R | while read -r f; do
+		case $f in */) mkdir -p "$dir/tree/$f" ;; *) "$lakectl" cat --store "$dir/p" "$f" >"$dir/tree/$f" ;; esac
+	done
+	export RCLONE_CONFIG_AZ_TYPE=azureblob RCLONE_CONFIG_AZ_ACCOUNT=devstoreaccount1 \
+		RCLONE_CONFIG_AZ_KEY="$key" RCLONE_CONFIG_AZ_ENDPOINT="$aurl"
+	r1=$(elapsed rclone copy "$dir/tree" az:rclone-bench)
+	"$lakectl" cat --store "$dir/p" bench/2021.csv >"$dir/tree/bench/2021.csv"
+	r2=$(elapsed rclone copy "$dir/tree" az:rclone-bench)
+	sh tests/adls/azurite.sh stop "$dir/az" >/dev/null
+	echo "first push: $t1 s, $(python3 -c "print('%.0f' % ($size / $t1 / 1e6))") MB/s, $sent1 bytes sent; rclone copy: $r1 s; ratio lakeview/rclone = $(ratio "$t1" "$r1")"
+	echo "after 1,000 updates: $t2 s, $sent2 bytes sent ($(python3 -c "print('%.1f%%' % (100.0 * $sent2 / $size))") of the partition); rclone copy: $r2 s (re-sends the whole file); ratio = $(ratio "$t2" "$r2")"
+}
+
 case $what in
 ingest) bench_ingest ;;
 update) bench_update ;;
 snapshot) bench_update; bench_snapshot ;;
-all) bench_ingest; bench_update; bench_snapshot ;;
-*) echo "usage: scripts/bench.sh [ingest|update|snapshot|all] [ROWS]" >&2; exit 2 ;;
+sync) bench_sync ;;
+push) bench_push ;;
+all) bench_ingest; bench_update; bench_snapshot; bench_sync; bench_push ;;
+*) echo "usage: scripts/bench.sh [ingest|update|snapshot|sync|push|all] [ROWS]" >&2; exit 2 ;;
 esac
