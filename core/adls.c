@@ -210,22 +210,7 @@ static int url_for(struct lv_adls *a, const char *c, const char *path,
 
 static void backoff(struct lv_adls *a, unsigned attempt, long retry_after)
 {
-	unsigned long ms, cap = 60000, exp = a->retry_base_ms;
-	struct timespec ts;
-
-	if (retry_after >= 0) {
-		ms = (unsigned long)retry_after * 1000;
-	} else {
-		for (unsigned i = 0; i < attempt && exp < cap; i++)
-			exp *= 2;
-		if (exp > cap)
-			exp = cap;
-		ms = (unsigned long)rand_r(&a->seed) % (exp + 1);
-	}
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	lv_http_backoff(a->retry_base_ms, attempt, retry_after, &a->seed);
 }
 
 static int xml_value(const char *body, size_t len, const char *tag, char *out,

@@ -149,24 +149,7 @@ int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
 
 static void backoff(struct lv_dv *dv, unsigned attempt, long retry_after)
 {
-	unsigned long ms;
-	struct timespec ts;
-
-	if (retry_after >= 0) {
-		ms = (unsigned long)retry_after * 1000;
-	} else {
-		unsigned long cap = 60000, exp = dv->retry_base_ms;
-
-		for (unsigned i = 0; i < attempt && exp < cap; i++)
-			exp *= 2;
-		if (exp > cap)
-			exp = cap;
-		ms = (unsigned long)rand_r(&dv->seed) % (exp + 1);  /* full jitter */
-	}
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	lv_http_backoff(dv->retry_base_ms, attempt, retry_after, &dv->seed);
 }
 
 static int retryable(long status)

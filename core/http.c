@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lakeview/err.h"
 #include "lakeview/http.h"
@@ -248,4 +249,25 @@ int lv_http_escape(const char *s, struct lv_buf *out)
 		}
 	}
 	return rc;
+}
+
+void lv_http_backoff(unsigned base_ms, unsigned attempt, long retry_after,
+		     unsigned *seed)
+{
+	unsigned long ms, cap = 60000, exp = base_ms;
+	struct timespec ts;
+
+	if (retry_after >= 0) {
+		ms = (unsigned long)retry_after * 1000;
+	} else {
+		for (unsigned i = 0; i < attempt && exp < cap; i++)
+			exp *= 2;
+		if (exp > cap)
+			exp = cap;
+		ms = (unsigned long)rand_r(seed) % (exp + 1);
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }

@@ -124,6 +124,27 @@ static void mark_synced(struct lv_table *t)
 	t->last_sync = now;
 }
 
+/* Commit a batch (which is freed either way) and add what it did to @p t. */
+static int commit(struct lv_batch *b, struct lv_batch_stats *t)
+{
+	struct lv_batch_stats bs;
+	int rc;
+
+	mark_synced(lv_batch_table(b));
+	rc = lv_batch_commit(b, &bs);
+	if (rc)
+		return fail_rc(rc, "commit failed");
+	t->applied += bs.applied;
+	t->upserts += bs.upserts;
+	t->deletes += bs.deletes;
+	t->skipped += bs.skipped;
+	if (!t->first_seq)
+		t->first_seq = bs.first_seq;
+	if (bs.last_seq)
+		t->last_seq = bs.last_seq;
+	return 0;
+}
+
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -132,7 +153,7 @@ int cmd_ingest(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *table, *file;
-	struct lv_batch_stats total = { 0 }, bs;
+	struct lv_batch_stats total = { 0 };
 	struct lv_store *st = NULL;
 	struct lv_batch *b = NULL;
 	struct reader r = { 0 };
@@ -206,40 +227,18 @@ int cmd_ingest(int argc, char **argv)
 			goto out;
 		}
 		if (++inbatch >= batch) {
-			mark_synced(lv_batch_table(b));
-			rc = lv_batch_commit(b, &bs);
+			rc = commit(b, &total);
 			b = NULL;
-			if (rc) {
-				rc = fail_rc(rc, "commit failed");
+			if (rc)
 				goto out;
-			}
-			total.applied += bs.applied;
-			total.upserts += bs.upserts;
-			total.deletes += bs.deletes;
-			total.skipped += bs.skipped;
-			if (!total.first_seq)
-				total.first_seq = bs.first_seq;
-			if (bs.last_seq)
-				total.last_seq = bs.last_seq;
 			inbatch = 0;
 		}
 	}
 	if (b) {
-		mark_synced(lv_batch_table(b));
-		rc = lv_batch_commit(b, &bs);
+		rc = commit(b, &total);
 		b = NULL;
-		if (rc) {
-			rc = fail_rc(rc, "commit failed");
+		if (rc)
 			goto out;
-		}
-		total.applied += bs.applied;
-		total.upserts += bs.upserts;
-		total.deletes += bs.deletes;
-		total.skipped += bs.skipped;
-		if (!total.first_seq)
-			total.first_seq = bs.first_seq;
-		if (bs.last_seq)
-			total.last_seq = bs.last_seq;
 	}
 	printf("%s: applied %llu changes (%llu upserts, %llu deletes), skipped %llu",
 	       table, (unsigned long long)total.applied, (unsigned long long)total.upserts,

@@ -181,19 +181,18 @@ int cmd_link(int argc, char **argv)
 			return fail("cannot read SAS file %s: %s", asas, strerror(errno));
 		if (asec && !realpath(asec, asec_abs))
 			return fail("cannot read secret file %s: %s", asec, strerror(errno));
-		if (kinds == 0 && getenv("LAKEVIEW_ADLS_KEY"))
-			sec = lv_secret_load(NULL, "LAKEVIEW_ADLS_KEY"), ac.key = sec;
-		else if (kinds == 0 && getenv("LAKEVIEW_ADLS_SAS"))
-			sec = lv_secret_load(NULL, "LAKEVIEW_ADLS_SAS"), ac.sas = sec;
-		else if (akey)
-			sec = lv_secret_load(akey_abs, NULL), ac.key = sec;
-		else if (asas)
-			sec = lv_secret_load(asas_abs, NULL), ac.sas = sec;
-		else if (asec || ac.client_id)
-			sec = lv_secret_load(asec ? asec_abs : NULL, "LAKEVIEW_ADLS_CLIENT_SECRET"),
+		if (akey || (kinds == 0 && getenv("LAKEVIEW_ADLS_KEY"))) {
+			sec = lv_secret_load(akey ? akey_abs : NULL, "LAKEVIEW_ADLS_KEY");
+			ac.key = sec;
+		} else if (asas || (kinds == 0 && getenv("LAKEVIEW_ADLS_SAS"))) {
+			sec = lv_secret_load(asas ? asas_abs : NULL, "LAKEVIEW_ADLS_SAS");
+			ac.sas = sec;
+		} else if (asec || ac.client_id) {
+			sec = lv_secret_load(asec ? asec_abs : NULL, "LAKEVIEW_ADLS_CLIENT_SECRET");
 			ac.secret = sec;
-		else
+		} else {
 			return usage_error("link", "--adls-url needs credentials: --adls-key-file, --adls-sas-file or --adls-client-id with a secret");
+		}
 		if (!sec) {
 			rc = fail("%s", lv_err_detail());
 			goto out;

@@ -65,6 +65,14 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 		    const char *const *headers, const void *body, size_t len,
 		    struct lv_http_resp *r) __attribute__((warn_unused_result));
 
+/**
+ * Sleep before retry @p attempt (0-based): @p retry_after seconds when the
+ * server said (>= 0), else full jitter: a random time up to
+ * min(60 s, base_ms * 2^attempt). @p seed is the caller's rand_r state.
+ */
+void lv_http_backoff(unsigned base_ms, unsigned attempt, long retry_after,
+		     unsigned *seed);
+
 /** Percent-encode @p s for a query or form value into @p out. */
 int lv_http_escape(const char *s, struct lv_buf *out)
 	__attribute__((warn_unused_result));
