@@ -134,8 +134,7 @@ int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
 	if (!c.url || !c.client_id || !c.tenant_id)
 		return lv_err_set(LV_ECONF, "this store has no Dataverse source linked (lakectl link --dataverse-url ...)");
 	sf = lv_store_conf_get(st, "client_secret_file");
-	secret = lv_secret_load(getenv("LAKEVIEW_CLIENT_SECRET") && !sf ? NULL : sf,
-				"LAKEVIEW_CLIENT_SECRET");
+	secret = lv_secret_load(sf, "LAKEVIEW_CLIENT_SECRET");
 	if (!secret)
 		return LV_EAUTH;
 	c.secret = secret;
@@ -543,6 +542,14 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		if (rc)
 			goto fail;
 		lv_batch_set_resync(b, s.resync);
+		if (s.resync && !s.next) {
+			/* a resync starting over: marks of an earlier pass lie */
+			rc = lv_batch_clear_seen(b);
+			if (rc) {
+				lv_batch_abort(b);
+				goto fail;
+			}
+		}
 		if (changed) {
 			/* the schema goes with the first page that applies a
 			 * record, or with the last page at the latest */

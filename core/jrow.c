@@ -303,9 +303,16 @@ static int skip_value(struct cursor *c, int depth)
 	if (c->p >= c->e)
 		return fail(c, "unexpected end");
 	switch (*c->p) {
-	case '"':
+	case '"': {
+		/* skipped strings are checked, not kept: scratch stays bounded
+		 * by the largest value, not by the size of what is skipped */
+		size_t mark = c->r->scratch.len;
+
 		c->p++;
-		return string(c, &s, &off, &len, &scr);
+		rc = string(c, &s, &off, &len, &scr);
+		c->r->scratch.len = mark;
+		return rc;
+	}
 	case '{':
 	case '[': {
 		char close = *c->p == '{' ? '}' : ']';
@@ -323,7 +330,12 @@ static int skip_value(struct cursor *c, int depth)
 				if (c->p >= c->e || *c->p != '"')
 					return fail(c, "expected a key");
 				c->p++;
-				rc = string(c, &s, &off, &len, &scr);
+				{
+					size_t mark = c->r->scratch.len;
+
+					rc = string(c, &s, &off, &len, &scr);
+					c->r->scratch.len = mark;
+				}
 				if (rc)
 					return rc;
 				ws(c);
@@ -467,6 +479,9 @@ int lv_jrow_parse(struct lv_jrow *r, const char *p, size_t n)
 			f.vlen = (size_t)(c.p - vstart);
 			break;
 		}
+		if (rc == LV_ETOOBIG && !*lv_err_detail())
+			rc = lv_err_set(rc, "a string value larger than %zu MiB at byte %zu",
+					r->scratch.max >> 20, (size_t)(c.p - c.s));
 		if (rc)
 			return rc;
 		rc = add_field(r, &f);

@@ -194,7 +194,7 @@ static int list_children(struct lv_wtxn *w, uint64_t dir, int files,
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	if (rc) {
-		free(out->v);
+		free(out->v);  /* the caller frees nothing on error */
 		out->v = NULL;
 		out->n = 0;
 	}

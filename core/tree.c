@@ -747,7 +747,7 @@ int lv_fedit_commit(struct lv_wtxn *w, struct lv_fedit *e, uint64_t seq)
 	/* back to lengths, so the edit can go on */
 	for (size_t i = e->n; i > 0; i--)
 		e->e[i - 1].end -= i > 1 ? e->e[i - 2].end : 0;
-	return 0;
+	return rc;
 }
 
 static int content_equal(struct lv_wtxn *w, const struct lv_node *n,

@@ -67,6 +67,9 @@ struct lv_table *lv_batch_table(struct lv_batch *b);
  */
 void lv_batch_set_resync(struct lv_batch *b, int on);
 
+/** Drop the seen marks of an earlier, unfinished resync (a new one starts). */
+int lv_batch_clear_seen(struct lv_batch *b) __attribute__((warn_unused_result));
+
 /**
  * End a full resync: delete every live row of the table that no batch in
  * resync mode marked, as if the source had sent its tombstone, and clear
