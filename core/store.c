@@ -208,8 +208,16 @@ static int conf_write(struct lv_store *st)
 		rc = -errno;
 		goto out;
 	}
-	if (write(fd, b.p, b.len) != (ssize_t)b.len || fsync(fd) != 0) {
-		rc = -errno ? -errno : -EIO;
+	{
+		ssize_t n = write(fd, b.p, b.len);
+
+		if (n != (ssize_t)b.len) {
+			rc = n < 0 ? -errno : -EIO;  /* a short write is an error */
+			goto out;
+		}
+	}
+	if (fsync(fd) != 0) {
+		rc = -errno;
 		goto out;
 	}
 	close(fd);
@@ -218,12 +226,32 @@ static int conf_write(struct lv_store *st)
 		rc = -errno;
 		goto out;
 	}
-out:
+	/* the rename itself must survive a crash */
+	fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
+		(void)fsync(fd);
 		close(fd);
-		unlink(tmp);
+		fd = -1;
 	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp);
 	lv_buf_free(&b);
+	return rc;
+}
+
+static void set_link_names(struct lv_store *st);
+
+int lv_store_conf_reload(struct lv_store *st)
+{
+	int rc;
+
+	conf_free(st);
+	rc = conf_load(st);
+	if (!rc)
+		set_link_names(st);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  * not at the first sync. Secrets are never taken on the command line:
  * only a file name, or $LAKEVIEW_CLIENT_SECRET.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -164,6 +165,20 @@ int cmd_link(int argc, char **argv)
 			rc = fail_rc(rc, "cannot reach Dataverse; nothing was written");
 			goto out;
 		}
+	}
+	{
+		/* refuse a used directory before anything reaches the cloud */
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		int used = 0;
+
+		while (d && (e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				used = 1;
+		if (d)
+			closedir(d);
+		if (used)
+			return fail("cannot create the store: %s is not empty (a store exists there, or other files)", dir);
 	}
 	if ((ac.account || akey || asas || asec || ac.client_id) && !ac.url)
 		return usage_error("link", "the --adls-* options go with --adls-url");

@@ -210,6 +210,11 @@ int cmd_sync(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	for (;;) {
+		/* an unlink (or a deleted store) ends a follower between rounds */
+		if (lv_store_conf_reload(st) != 0 || link_active(st)) {
+			rc = 1;
+			break;
+		}
 		rc = sync_round(st, dv, argc - optind, argv + optind, snap);
 		/* a linked sink gets what the round committed */
 		if (!stop && lv_store_conf_get(st, "adls_url") && do_push(st))

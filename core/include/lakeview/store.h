@@ -91,6 +91,14 @@ int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
 	__attribute__((warn_unused_result));
 
 /**
+ * Read lakeview.conf again (another process may have changed it, e.g.
+ * `lakectl unlink` while a `sync --follow` runs). Pointers from
+ * lv_store_conf_get() become invalid. @return 0, LV_ENOSTORE, LV_ECONF.
+ */
+int lv_store_conf_reload(struct lv_store *st)
+	__attribute__((warn_unused_result));
+
+/**
  * Current time in seconds as the store sees it. `LAKEVIEW_NOW=<unix
  * seconds>` in the environment fixes it (tests and golden files).
  */
