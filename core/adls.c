@@ -134,13 +134,6 @@ uint64_t lv_adls_bytes_sent(const struct lv_adls *a)
 	return a->sent;
 }
 
-static unsigned conf_uint(struct lv_store *st, const char *key)
-{
-	const char *v = lv_store_conf_get(st, key);
-
-	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
-}
-
 int lv_adls_from_store(struct lv_store *st, struct lv_adls **out)
 {
 	struct lv_adls_conf c = { 0 };
@@ -157,8 +150,8 @@ int lv_adls_from_store(struct lv_store *st, struct lv_adls **out)
 	c.client_id = lv_store_conf_get(st, "adls_client_id");
 	c.token_url = lv_store_conf_get(st, "adls_token_url");
 	c.ca_file = lv_store_conf_get(st, "adls_ca_file");
-	c.retry_base_ms = conf_uint(st, "retry_base_ms");
-	c.retry_tries = conf_uint(st, "retry_tries");
+	c.retry_base_ms = lv_store_conf_uint(st, "retry_base_ms");
+	c.retry_tries = lv_store_conf_uint(st, "retry_tries");
 	if (!c.url || !c.account)
 		return lv_err_set(LV_ECONF, "this store has no ADLS sink linked (lakectl link ... --adls-url URL --adls-account NAME)");
 	if (kf || (!sf && !c.client_id && getenv("LAKEVIEW_ADLS_KEY"))) {

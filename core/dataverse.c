@@ -108,13 +108,6 @@ void lv_dv_free(struct lv_dv *dv)
 	free(dv);
 }
 
-static unsigned conf_uint(struct lv_store *st, const char *key)
-{
-	const char *v = lv_store_conf_get(st, key);
-
-	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
-}
-
 int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
 {
 	struct lv_dv_conf c = { 0 };
@@ -128,9 +121,9 @@ int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
 	c.client_id = lv_store_conf_get(st, "client_id");
 	c.token_url = lv_store_conf_get(st, "token_url");
 	c.ca_file = lv_store_conf_get(st, "ca_file");
-	c.page_size = conf_uint(st, "page_size");
-	c.retry_base_ms = conf_uint(st, "retry_base_ms");
-	c.retry_tries = conf_uint(st, "retry_tries");
+	c.page_size = lv_store_conf_uint(st, "page_size");
+	c.retry_base_ms = lv_store_conf_uint(st, "retry_base_ms");
+	c.retry_tries = lv_store_conf_uint(st, "retry_tries");
 	if (!c.url || !c.client_id || !c.tenant_id)
 		return lv_err_set(LV_ECONF, "this store has no Dataverse source linked (lakectl link --dataverse-url ...)");
 	sf = lv_store_conf_get(st, "client_secret_file");

@@ -539,23 +539,7 @@ void lv_batch_set_resync(struct lv_batch *b, int on)
 
 int lv_batch_clear_seen(struct lv_batch *b)
 {
-	unsigned char kb[4];
-	MDB_val k = { 4, kb }, d;
-	MDB_cursor *cur;
-	int rc;
-
-	lv_be32(kb, b->t.id | SEEN_BIT);
-	rc = mdb_cursor_open(b->w.txn, b->st->rows, &cur);
-	if (rc)
-		return rc;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 20 && lv_get_be32(k.mv_data) == (b->t.id | SEEN_BIT)) {
-		rc = mdb_cursor_del(cur, 0);
-		if (!rc)
-			rc = mdb_cursor_get(cur, &k, &d, MDB_GET_CURRENT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
+	return lv_rows_drop(&b->w, b->t.id | SEEN_BIT);
 }
 
 size_t lv_batch_pending(const struct lv_batch *b)

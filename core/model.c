@@ -151,7 +151,7 @@ static json_t *model_doc(json_t *entities)
 			 "version", "1.0", "entities", entities);
 }
 
-/* Live partition files of a table, in name order (names sort by time). */
+/* Files of a directory (lv_tree_children) */
 struct partlist {
 	struct lv_node *v;
 	size_t n;
@@ -160,45 +160,7 @@ struct partlist {
 static int list_children(struct lv_wtxn *w, uint64_t dir, int files,
 			 struct partlist *out)
 {
-	unsigned char ck[16];
-	MDB_val k = { 16, ck }, d;
-	MDB_cursor *cur;
-	int rc;
-
-	out->v = NULL;
-	out->n = 0;
-	rc = mdb_cursor_open(w->txn, w->st->children, &cur);
-	if (rc)
-		return rc;
-	lv_be64(ck, dir);
-	lv_be64(ck + 8, 0);
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 16 && lv_get_be64(k.mv_data) == dir) {
-		struct lv_node n, *nv;
-
-		rc = lv_tree_get(w, lv_get_be64((unsigned char *)k.mv_data + 8), &n);
-		if (rc)
-			break;
-		if (!files || S_ISREG(n.mode)) {
-			nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			out->v = nv;
-			out->v[out->n++] = n;
-		}
-		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	if (rc) {
-		free(out->v);  /* the caller frees nothing on error */
-		out->v = NULL;
-		out->n = 0;
-	}
-	return rc;
+	return lv_tree_children(w, dir, files, &out->v, &out->n);
 }
 
 static int by_name(const void *a, const void *b)

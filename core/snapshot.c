@@ -26,39 +26,6 @@ struct snap_ctx {
 	struct lv_snapshot_stats *stats;
 };
 
-static int children(struct lv_wtxn *w, uint64_t dir, struct lv_node **out, size_t *n)
-{
-	unsigned char ck[16];
-	MDB_val k = { 16, ck }, d;
-	MDB_cursor *cur;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	rc = mdb_cursor_open(w->txn, w->st->children, &cur);
-	if (rc)
-		return rc;
-	lv_be64(ck, dir);
-	lv_be64(ck + 8, 0);
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 16 && lv_get_be64(k.mv_data) == dir) {
-		struct lv_node *v = realloc(*out, (*n + 1) * sizeof(**out));
-
-		if (!v) {
-			rc = -ENOMEM;
-			break;
-		}
-		*out = v;
-		rc = lv_tree_get(w, lv_get_be64((unsigned char *)k.mv_data + 8), &v[*n]);
-		if (rc)
-			break;
-		(*n)++;
-		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /* newest first */
 static int newer(const void *a, const void *b)
 {
@@ -80,7 +47,7 @@ static int snap_table(void *arg, struct lv_table *t)
 
 	rc = lv_lake_table_dir(w, t, &dir);
 	if (!rc)
-		rc = children(w, dir, &live, &nlive);
+		rc = lv_tree_children(w, dir, 1, &live, &nlive);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < nlive; i++) {
@@ -94,7 +61,7 @@ static int snap_table(void *arg, struct lv_table *t)
 			continue;
 		rc = lv_tree_mkdir(w, dir, LV_SNAPSHOT_DIR, &sdir);
 		if (!rc)
-			rc = children(w, sdir, &snaps, &nsnaps);
+			rc = lv_tree_children(w, sdir, 1, &snaps, &nsnaps);
 		if (rc)
 			goto out;
 		mine = malloc((nsnaps ? nsnaps : 1) * sizeof(*mine));

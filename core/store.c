@@ -255,6 +255,13 @@ int lv_store_conf_reload(struct lv_store *st)
 	return rc;
 }
 
+unsigned lv_store_conf_uint(const struct lv_store *st, const char *key)
+{
+	const char *v = lv_store_conf_get(st, key);
+
+	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
 int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
 {
 	int i;

@@ -121,7 +121,7 @@ out:
 	return rc;
 }
 
-static int delete_rows(struct lv_wtxn *w, uint32_t id)
+int lv_rows_drop(struct lv_wtxn *w, uint32_t id)
 {
 	unsigned char kb[4];
 	MDB_val k = { 4, kb }, d;
@@ -157,9 +157,9 @@ int lv_table_remove(struct lv_store *st, const char *name)
 	rc = lv_table_load(w.txn, st, name, &t);
 	if (rc)
 		goto out;
-	rc = delete_rows(&w, t.id);
+	rc = lv_rows_drop(&w, t.id);
 	if (!rc)
-		rc = delete_rows(&w, t.id | 0x80000000u);
+		rc = lv_rows_drop(&w, t.id | 0x80000000u);
 	if (!rc)
 		rc = mdb_del(w.txn, st->tables, &k, NULL);
 	if (!rc) {

@@ -1107,3 +1107,47 @@ int lv_file_chunks(struct lv_reader *r, const struct lv_node *n,
 	}
 	return rc;
 }
+
+int lv_tree_children(struct lv_wtxn *w, uint64_t dir, int files_only,
+		     struct lv_node **out, size_t *n)
+{
+	unsigned char ck[16];
+	MDB_val k = { 16, ck }, d;
+	MDB_cursor *cur;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = mdb_cursor_open(w->txn, w->st->children, &cur);
+	if (rc)
+		return rc;
+	lv_be64(ck, dir);
+	lv_be64(ck + 8, 0);
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size == 16 && lv_get_be64(k.mv_data) == dir) {
+		struct lv_node node, *v;
+
+		rc = lv_tree_get(w, lv_get_be64((unsigned char *)k.mv_data + 8), &node);
+		if (rc)
+			break;
+		if (!files_only || S_ISREG(node.mode)) {
+			v = realloc(*out, (*n + 1) * sizeof(*v));
+			if (!v) {
+				rc = -ENOMEM;
+				break;
+			}
+			*out = v;
+			v[(*n)++] = node;
+		}
+		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc) {
+		free(*out);  /* the caller frees nothing on error */
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}

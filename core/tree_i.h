@@ -61,6 +61,11 @@ int lv_tree_mkfile(struct lv_wtxn *w, uint64_t parent, const char *name,
 int lv_tree_put_file(struct lv_wtxn *w, uint64_t parent, const char *name,
 		     const void *data, size_t len, uint64_t seq, uint64_t *ino);
 
+/* The children of @dir (only regular files when @files_only), in inode
+ * order, in a malloc'd array; nothing to free on error. */
+int lv_tree_children(struct lv_wtxn *w, uint64_t dir, int files_only,
+		     struct lv_node **out, size_t *n);
+
 /* Remove a node (recursively for directories). */
 int lv_tree_remove(struct lv_wtxn *w, uint64_t ino);
 

@@ -82,6 +82,9 @@ const char *lv_store_lake_url(const struct lv_store *st);
  */
 const char *lv_store_conf_get(const struct lv_store *st, const char *key);
 
+/** A numeric key of lakeview.conf, 0 when unset or not a number. */
+unsigned lv_store_conf_uint(const struct lv_store *st, const char *key);
+
 /**
  * Set (or with @p value NULL, remove) a key of lakeview.conf and rewrite
  * the file atomically (temporary file, fsync, rename).
