@@ -35,6 +35,7 @@ struct lv_adls {
 	struct lv_oauth oauth;
 	unsigned retry_base_ms, retry_tries, seed;
 	uint64_t sent;
+	char *ca_file;            /* kept for lv_adls_clone */
 };
 
 int lv_adls_lake_url(const char *url, const char *account,
@@ -77,6 +78,10 @@ int lv_adls_new(const struct lv_adls_conf *c, struct lv_adls **out)
 	memcpy(a->base, c->url, n);
 	a->base[n] = '\0';
 	snprintf(a->account, sizeof(a->account), "%s", c->account ? c->account : "");
+	if (c->ca_file && !(a->ca_file = strdup(c->ca_file))) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = lv_http_new(&ho, &a->http);
 	if (rc)
 		goto out;
@@ -126,7 +131,50 @@ void lv_adls_free(struct lv_adls *a)
 	if (a->mode == 'o')
 		lv_oauth_free(&a->oauth);
 	lv_http_free(a->http);
+	free(a->ca_file);
 	free(a);
+}
+
+int lv_adls_clone(const struct lv_adls *a, struct lv_adls **out)
+{
+	struct lv_http_opts ho = { a->ca_file, 600, 30 };
+	struct lv_adls *b = calloc(1, sizeof(*b));
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, a, sizeof(*b));
+	b->http = NULL;
+	b->ca_file = NULL;
+	b->sent = 0;
+	b->seed = a->seed ^ (unsigned)(uintptr_t)b;
+	memset(&b->oauth, 0, sizeof(b->oauth));
+	if (a->ca_file && !(b->ca_file = strdup(a->ca_file)))
+		goto out;
+	if (a->mode == 'o') {
+		rc = lv_oauth_init(&b->oauth, a->oauth.token_url, a->oauth.client_id,
+				   a->oauth.secret, a->oauth.scope);
+		if (rc) {
+			memset(&b->oauth, 0, sizeof(b->oauth));  /* freed already */
+			goto out;
+		}
+		memcpy(b->oauth.token, a->oauth.token, sizeof(b->oauth.token));
+		b->oauth.renew_at = a->oauth.renew_at;
+	}
+	rc = lv_http_new(&ho, &b->http);
+	if (rc)
+		goto out;
+	*out = b;
+	return 0;
+out:
+	lv_adls_free(b);
+	return rc;
+}
+
+void lv_adls_add_sent(struct lv_adls *a, uint64_t n)
+{
+	a->sent += n;
 }
 
 uint64_t lv_adls_bytes_sent(const struct lv_adls *a)

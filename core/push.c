@@ -10,7 +10,9 @@
  *  - A file's chunks are its blocks, with content-derived ids: the server's
  *    block list tells which are there already (committed in the previous
  *    version, or uploaded by an interrupted push), and only the others
- *    travel; Put Block List then commits the new order. A snapshot whose
+ *    travel (four at a time, adls_queue.c: a first push of a large file
+ *    is bound by requests, not bytes); Put Block List then commits the new
+ *    order. A snapshot whose
  *    partition was pushed at the very generation it copies becomes a
  *    server-side copy; a large snapshot of another generation starts as a
  *    copy of the pushed partition (a copy keeps the committed blocks) and
@@ -34,6 +36,7 @@
 
 #define MAX_BLOCKS 45000       /* Azure allows 50,000 blocks per blob */
 #define SMALL_FILE (4u << 20)  /* one Put Blob up to this size */
+#define LANES 4                /* Put Blocks in flight (adls_queue.c) */
 
 struct pushrec {
 	uint64_t ino;
@@ -176,10 +179,43 @@ static const char *ctype_of(const char *path)
 
 /* --- uploading one file -------------------------------------------------------- */
 
+/* Block ids seen on the server or queued: an open-addressing hash set
+ * (ids are base64 MD5s, so their first bytes hash well). */
 struct idset {
 	char (*v)[LV_ADLS_SIGN_BLOCK_ID_SIZE];
-	size_t n, cap;
+	size_t n, cap;             /* cap: a power of two, or 0 */
 };
+
+static size_t id_hash(const char *id)
+{
+	size_t h = 1469598103934665603u;
+
+	for (int i = 0; i < 12; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211u;
+	return h;
+}
+
+static int idset_has(const struct idset *s, const char *id)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = id_hash(id) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->v[i][0])
+			return 0;
+		if (memcmp(s->v[i], id, LV_ADLS_SIGN_BLOCK_ID_LEN) == 0)
+			return 1;
+	}
+}
+
+static void idset_insert(struct idset *s, const char *id)
+{
+	size_t i = id_hash(id) & (s->cap - 1);
+
+	while (s->v[i][0])
+		i = (i + 1) & (s->cap - 1);
+	memcpy(s->v[i], id, LV_ADLS_SIGN_BLOCK_ID_SIZE);
+	s->n++;
+}
 
 static int idset_add(void *arg, const char *id)
 {
@@ -187,31 +223,50 @@ static int idset_add(void *arg, const char *id)
 
 	if (strlen(id) != LV_ADLS_SIGN_BLOCK_ID_LEN)
 		return 0;  /* not one of ours */
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		void *p = realloc(s->v, cap * sizeof(*s->v));
+	if (idset_has(s, id))
+		return 0;
+	if (2 * (s->n + 1) > s->cap) {
+		struct idset t = { NULL, 0, s->cap ? 2 * s->cap : 1024 };
 
-		if (!p)
+		t.v = calloc(t.cap, sizeof(*t.v));
+		if (!t.v)
 			return -ENOMEM;
-		s->v = p;
-		s->cap = cap;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i][0])
+				idset_insert(&t, s->v[i]);
+		free(s->v);
+		*s = t;
 	}
-	memcpy(s->v[s->n++], id, LV_ADLS_SIGN_BLOCK_ID_SIZE);
+	idset_insert(s, id);
 	return 0;
 }
 
-static int idset_has(const struct idset *s, const char *id)
+/* The block list in order (duplicates allowed). */
+struct idlist {
+	char (*v)[LV_ADLS_SIGN_BLOCK_ID_SIZE];
+	size_t n, cap;
+};
+
+static int idlist_add(struct idlist *l, const char *id)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (memcmp(s->v[i], id, LV_ADLS_SIGN_BLOCK_ID_LEN) == 0)
-			return 1;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n++], id, LV_ADLS_SIGN_BLOCK_ID_SIZE);
 	return 0;
 }
 
 struct upload {
-	struct lv_adls *a;
+	struct lv_adls_queue *q;
 	const char *container, *path;
-	struct idset remote, ids;
+	struct idset remote;
+	struct idlist ids;
 	EVP_MD_CTX *md5;
 	struct lv_buf group;      /* chunks grouped into one block (huge files) */
 	size_t per_block, in_group;
@@ -231,7 +286,7 @@ static int flush_group(struct upload *u)
 	if (idset_has(&u->remote, id)) {
 		u->stats->blocks_reused++;
 	} else {
-		rc = lv_adls_put_block(u->a, u->container, u->path, id, u->group.p, u->group.len);
+		rc = lv_adls_queue_put(u->q, u->container, u->path, id, u->group.p, u->group.len);
 		if (rc)
 			return rc;
 		u->stats->blocks_sent++;
@@ -239,7 +294,7 @@ static int flush_group(struct upload *u)
 		if (rc)
 			return rc;
 	}
-	rc = idset_add(&u->ids, id);
+	rc = idlist_add(&u->ids, id);
 	lv_buf_reset(&u->group);
 	u->in_group = 0;
 	return rc;
@@ -265,8 +320,9 @@ static int gather(void *arg, const void *p, size_t len)
 	return lv_buf_add(arg, p, len);
 }
 
-static int upload_file(struct lv_reader *r, struct lv_adls *a, const char *c,
-		       const struct file *f, struct lv_push_stats *stats, char *etag)
+static int upload_file(struct lv_reader *r, struct lv_adls *a, struct lv_adls_queue **q,
+		       const char *c, const struct file *f, struct lv_push_stats *stats,
+		       char *etag)
 {
 	struct upload u;
 	unsigned char digest[EVP_MAX_MD_SIZE];
@@ -286,8 +342,13 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, const char *c,
 		lv_buf_free(&b);
 		return rc;
 	}
+	if (!*q) {
+		rc = lv_adls_queue_new(a, LANES, q);
+		if (rc)
+			return rc;
+	}
 	memset(&u, 0, sizeof(u));
-	u.a = a;
+	u.q = *q;
 	u.container = c;
 	u.path = f->path;
 	u.stats = stats;
@@ -304,6 +365,8 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, const char *c,
 		rc = lv_file_chunks(r, &f->node, on_chunk, &u);
 	if (!rc)
 		rc = flush_group(&u);
+	if (!rc)
+		rc = lv_adls_queue_wait(u.q);
 	if (rc)
 		goto out;
 	if (EVP_DigestFinal_ex(u.md5, digest, &dl) != 1 ||
@@ -334,6 +397,7 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 	struct files f = { NULL, 0 };
 	struct gone g = { NULL, 0 };
 	struct lv_reader *r = NULL;
+	struct lv_adls_queue *q = NULL;
 	const char *c = lv_store_container(st);
 	uint64_t sent0 = lv_adls_bytes_sent(a);
 	MDB_cursor *cur = NULL;
@@ -392,7 +456,7 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 			}
 		}
 		if (!copied) {
-			rc = upload_file(r, a, c, fi, &s, etag);
+			rc = upload_file(r, a, &q, c, fi, &s, etag);
 			if (rc)
 				goto out;
 			s.uploaded++;
@@ -449,6 +513,7 @@ int lv_push(struct lv_store *st, struct lv_adls *a, struct lv_push_stats *out)
 			s.deleted++;
 	}
 out:
+	lv_adls_queue_free(q);  /* adds the lanes' bytes to a's */
 	s.bytes_sent = lv_adls_bytes_sent(a) - sent0;
 	if (out)
 		*out = s;
