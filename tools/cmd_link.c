@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "lakectl.h"
 #include "lakeview/adls.h"
@@ -30,8 +32,9 @@ static const char help[] =
 	"          [--adopt]]\n"
 	"\n"
 	"Create a store for one link: Dataverse environment ENV, organization\n"
-	"unique name ORG, lake container dataverse-ENV-ORG. Refuses a directory\n"
-	"that already holds a store or any other file.\n"
+	"unique name ORG, lake container dataverse-ENV-ORG. Missing parent\n"
+	"directories are created (mode 0755); a directory that already holds a\n"
+	"store or any other file is refused.\n"
 	"\n"
 	"With --dataverse-url the store syncs from that environment (lakectl\n"
 	"sync): the app registration's tenant and client id, and its secret in\n"
@@ -48,6 +51,32 @@ static const char help[] =
 	"link creates the container when missing and refuses one holding files\n"
 	"it did not write, unless --adopt. model.json locations then point at\n"
 	"https://ACCOUNT.dfs.core.windows.net/CONTAINER (fixed at link time).\n";
+
+/*
+ * Create the missing parents of the store directory, as `mkdir -p` would
+ * (mode 0755): `link --store /var/lib/lakeview/prod` works on a system
+ * where /var/lib/lakeview does not exist yet. 0, or fail()'s 1.
+ */
+static int make_parents(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(p))
+		return fail("cannot create the store: path too long: %s", dir);
+	memcpy(p, dir, n + 1);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	for (char *s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		struct stat sb;
+
+		*s = '\0';
+		if (stat(p, &sb) != 0 && mkdir(p, 0755) != 0 && errno != EEXIST)
+			return fail("cannot create the store: cannot create %s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	return 0;
+}
 
 static int count_table(void *arg, const struct lv_dv_table *t)
 {
@@ -88,7 +117,7 @@ int cmd_link(int argc, char **argv)
 	struct lv_dv *dv = NULL;
 	char *secret = NULL;
 	unsigned ntables = 0;
-	int c, rc, adopt = 0;
+	int c, rc, adopt = 0, created = 0, made_dir = 0;
 	struct lv_adls_conf ac = { 0 };
 	const char *akey = NULL, *asas = NULL, *asec = NULL;
 	char akey_abs[PATH_MAX], asas_abs[PATH_MAX], asec_abs[PATH_MAX];
@@ -228,11 +257,16 @@ int cmd_link(int argc, char **argv)
 			goto out;
 		}
 	}
+	rc = make_parents(dir);
+	if (rc)
+		goto out;
+	made_dir = access(dir, F_OK) != 0;
 	rc = lv_store_create(dir, env, org, &st);
 	if (rc) {
 		rc = fail_rc(rc, "cannot create the store");
 		goto out;
 	}
+	created = 1;
 	if (dc.url) {
 		rc = lv_store_conf_set(st, "dataverse_url", dc.url);
 		if (!rc)
@@ -285,5 +319,7 @@ out:
 	lv_adls_free(adls);
 	lv_dv_free(dv);
 	lv_store_close(st);
+	if (rc && created)  /* a half-made store would refuse the next link */
+		(void)remove_store(dir, made_dir);
 	return rc;
 }

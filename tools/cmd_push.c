@@ -132,21 +132,6 @@ int cmd_push(int argc, char **argv)
 	return rc;
 }
 
-static int remove_store(const char *dir)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb", "lakeview.conf" };
-	char p[PATH_MAX];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		if (unlink(p) != 0 && errno != ENOENT)
-			return -errno;
-	}
-	if (rmdir(dir) != 0)
-		return -errno;
-	return 0;
-}
-
 int cmd_unlink(int argc, char **argv)
 {
 	const char *dir = NULL;
@@ -208,7 +193,7 @@ int cmd_unlink(int argc, char **argv)
 		printf("deleted container %s\n", lv_store_container(st));
 	}
 	lv_store_close(st);
-	rc = remove_store(dir);
+	rc = remove_store(dir, 1);
 	if (rc)
 		return fail("cannot remove the store %s: %s", dir, strerror(-rc));
 	printf("deleted store %s\n", dir);
