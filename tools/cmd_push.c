@@ -57,7 +57,7 @@ int link_active(struct lv_store *st)
 static void print_stats(const struct lv_push_stats *s)
 {
 	printf("push: %u uploaded, %u copied on the server, %u deleted, %u unchanged; "
-	       "%llu bytes sent (%llu blocks sent, %llu reused)\n",
+	       "%llu bytes sent (files over 4 MiB go as blocks: %llu sent, %llu reused)\n",
 	       s->uploaded, s->copied, s->deleted, s->unchanged,
 	       (unsigned long long)s->bytes_sent, (unsigned long long)s->blocks_sent,
 	       (unsigned long long)s->blocks_reused);

@@ -54,7 +54,7 @@ API_VERSION = "2023-11-03"
 CONTAINER = "dataverse-demo-org1"
 
 PUSH_RE = re.compile(r"push: (\d+) uploaded, (\d+) copied on the server, (\d+) deleted, "
-                     r"(\d+) unchanged; (\d+) bytes sent \((\d+) blocks sent, (\d+) reused\)")
+                     r"(\d+) unchanged; (\d+) bytes sent \(files over 4 MiB go as blocks: (\d+) sent, (\d+) reused\)")
 
 # ---------------------------------------------------------------------------
 # Azurite instances: every start is registered so that any exit stops it.
