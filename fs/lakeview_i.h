@@ -60,6 +60,8 @@
 #define LVFS_POLL_MS         150        /* notifier poll period */
 #define LVFS_READER_CHECK_S  60         /* mdb_reader_check period */
 #define LVFS_BLKSIZE         131072     /* st_blksize: one read-ahead */
+#define LVFS_READAHEAD       (4 << 20)  /* store pages asked ahead of a read */
+#define LVFS_ADVISE_GAP      65536      /* ... as one range across such gaps */
 
 /* Command line and -o options (fuse_opt fills this; see main.c). */
 struct lvfs_opts {
@@ -142,6 +144,7 @@ struct lvfs_fh {
 	pthread_mutex_t lock;     /* readers: one thread at a time */
 	struct lv_reader *r;      /* FILE: begun at open, ended at release */
 	struct lv_node node;      /* FILE: the version this handle reads */
+	uint64_t ahead;           /* FILE: store pages asked for up to here */
 	struct lv_buf doc;        /* STATUS: the document made at open */
 };
 

@@ -52,7 +52,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "lakeview/err.h"
 #include "lakeview_i.h"
@@ -459,6 +461,79 @@ static void read_gather(fuse_req_t req, struct lvfs_fh *h, size_t size,
 	free(buf);
 }
 
+/*
+ * Read-ahead of the store. Its map is MADV_RANDOM (LMDB's MDB_NORDAHEAD:
+ * no read-around of B-tree pages), so on a cold store every 4 KiB page a
+ * reply touched was one synchronous disk read (~60 MB/s here, a seventh
+ * of ext4). Before each reply we ask (MADV_WILLNEED) for the chunks of
+ * the request and of the LVFS_READAHEAD bytes after it that were not
+ * asked for yet (h->ahead), so the disk reads run ahead of the copies.
+ * On a warm store this only finds the pages cached.
+ */
+static void advise(const struct iovec *iov, int n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = 0;
+	uintptr_t e = 0;
+	int i;
+
+	for (i = 0; i <= n; i++) {
+		uintptr_t ia = 0;
+		uintptr_t ie = 0;
+
+		if (i < n) {
+			if (iov[i].iov_len == 0)
+				continue;
+			ia = (uintptr_t)iov[i].iov_base & ~(page - 1);
+			ie = (uintptr_t)iov[i].iov_base + iov[i].iov_len;
+			/* Chunks written one after the other sit a page
+			 * header apart: one request for the run of them. */
+			if (e != 0 && ia >= a && ia <= e + LVFS_ADVISE_GAP) {
+				if (ie > e)
+					e = ie;
+				continue;
+			}
+		}
+		if (e != 0)
+			(void)madvise((void *)a, e - a, MADV_WILLNEED);
+		a = ia;
+		e = ie;
+	}
+}
+
+/*
+ * With h->lock held. Sequential reads (from the start, or from within the
+ * range asked for last time) ask LVFS_READAHEAD bytes ahead; any other
+ * read asks for its own bytes only.
+ */
+static void read_ahead(struct lvfs_fh *h, uint64_t off, size_t size)
+{
+	struct iovec iov[64];
+	uint64_t from = off;
+	uint64_t to = off + size;
+
+	if (off == 0 || (off <= h->ahead &&
+			 h->ahead - off <= size + LVFS_READAHEAD))
+		to += LVFS_READAHEAD;
+	if (to > h->node.size)
+		to = h->node.size;
+	if (h->ahead > from && h->ahead <= to)
+		from = h->ahead;
+	while (from < to) {
+		size_t got = 0;
+		int rc;
+
+		rc = lv_file_read(h->r, &h->node, from, (size_t)(to - from),
+				  iov, 64, &got);
+		if (rc <= 0 || got == 0)
+			break;
+		advise(iov, rc);
+		from += got;
+	}
+	if (from > h->ahead || off + size < h->ahead)
+		h->ahead = from;
+}
+
 static void lvfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
@@ -506,6 +581,7 @@ static void lvfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		size = (size_t)(h->node.size - (uint64_t)off);
 
 	pthread_mutex_lock(&h->lock);
+	read_ahead(h, (uint64_t)off, size);
 	while (done < size && n < LVFS_READ_IOV_MAX) {
 		size_t got = 0;
 
@@ -747,6 +823,18 @@ static void lvfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int len;
 	int rc;
 
+	/*
+	 * Only the user namespace exists here. EOPNOTSUPP (not ENODATA) for
+	 * security.*, system.posix_acl_* and trusted.*: `ls -l` asks for
+	 * security.selinux and the ACLs of every entry, the kernel forwards
+	 * each call (FUSE caches no xattrs), and coreutils remembers
+	 * "unsupported" per device but not "no data" - so ENODATA meant two
+	 * round trips per file (ls -lR of 10,000 files: 2.3x ext4).
+	 */
+	if (strncmp(name, "user.", 5) != 0) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (lvfs_vfile_is(ino)) {
 		fuse_reply_err(req, ENODATA);
 		return;
