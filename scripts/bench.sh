@@ -3,7 +3,7 @@
 # in tests: these machines are noisy). Every figure is reported next to a
 # baseline measured in the same run, as a ratio.
 #
-# Usage: scripts/bench.sh [ingest|update|snapshot|all] [ROWS]
+# Usage: scripts/bench.sh [ingest|update|snapshot|sync|push|mount|all] [ROWS]
 #   ingest    1,000,000 upserts of ~200-byte rows: changes/s, store bytes
 #             per CSV byte; baseline: python3 json+csv converting the same
 #             rows (what a script would do), and cp of the input.
@@ -15,6 +15,11 @@
 #             python3 client fetching the same pages without storing them.
 #   push      first push of a 1 GiB lake and an incremental push after 1,000
 #             updates to Azurite, against rclone copy of the same tree.
+#   mount     reads of a 1 GiB snapshot (cat, grep -c, wc -l; first and
+#             repeat), ls -lR of 10,000 files, a stat loop, against tmpfs,
+#             ext4 and rclone mount of the same files; the daemon's RssAnon
+#             while serving a 10 GiB lake (scripts/bench/mount.sh;
+#             MOUNT_RUNS, default 3, pairs of runs per figure).
 # Environment: BENCH_DIR (default: a directory under /var/tmp; the store
 # must be on a local disk, not tmpfs, to measure fsync honestly).
 set -eu
@@ -43,6 +48,7 @@ counter() { # store key
 		"import json,sys; print(json.load(sys.stdin)['counters']['$2'])"
 }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+. "$root/scripts/bench/mount.sh"
 
 bench_ingest() {
 	echo "== ingest: $rows upserts"
@@ -207,6 +213,7 @@ update) bench_update ;;
 snapshot) bench_update; bench_snapshot ;;
 sync) bench_sync ;;
 push) bench_push ;;
-all) bench_ingest; bench_update; bench_snapshot; bench_sync; bench_push ;;
-*) echo "usage: scripts/bench.sh [ingest|update|snapshot|sync|push|all] [ROWS]" >&2; exit 2 ;;
+mount) bench_mount ;;
+all) bench_ingest; bench_update; bench_snapshot; bench_sync; bench_push; bench_mount ;;
+*) echo "usage: scripts/bench.sh [ingest|update|snapshot|sync|push|mount|all] [ROWS]" >&2; exit 2 ;;
 esac
