@@ -66,14 +66,9 @@ if [ "$mode" != self ]; then
 fi
 
 ao_cleanup() {
-	local rc=$? m pid
+	local rc=$?
 	set +e
-	for m in $(awk -v w="$WORK" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
-		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
-	while read -r pid; do
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	done < "$PIDS"
+	stop_all  # lib.sh: before fuse.conf and the user go
 	if [ -n "$FUSE_CONF_BACKUP" ]; then
 		if [ -n "$FUSE_CONF_ABSENT" ]; then
 			rm -f /etc/fuse.conf

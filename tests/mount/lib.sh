@@ -37,10 +37,10 @@ tick() { NOW=$((NOW + 60)); }
 log() { echo "# $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-cleanup() {
-	local rc=$? m pid
-	set +e
-	# Deepest mounts first; only mounts under our work directory.
+# Unmount what is under $WORK (deepest first) and stop the daemons we
+# started, by PID.
+stop_all() {
+	local m pid
 	for m in $(awk -v w="$WORK" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
 		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
@@ -49,6 +49,12 @@ cleanup() {
 		kill "$pid" 2>/dev/null && sleep 0.2
 		kill -9 "$pid" 2>/dev/null
 	done < "$PIDS"
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	stop_all
 	if [ $rc -ne 0 ] && [ -s "$DLOG" ]; then
 		echo "--- daemon log ---" >&2
 		tail -n 200 "$DLOG" >&2
