@@ -29,6 +29,11 @@ int lv_lake_root_model(struct lv_wtxn *w);
 /* Rewrite the OptionsetMetadata/ CSVs from every table's options. */
 int lv_lake_optionsets(struct lv_wtxn *w);
 
+/* Delete the row states table @table keeps in runs (lake.c), and their
+ * directory: with lv_rows_drop(), all that is left of a removed table. */
+int lv_rowruns_drop(struct lv_wtxn *w, uint32_t table)
+	__attribute__((warn_unused_result));
+
 /* Call fn for every table record inside a transaction. */
 int lv_table_each(MDB_txn *txn, struct lv_store *st,
 		  int (*fn)(void *arg, struct lv_table *t), void *arg);

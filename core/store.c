@@ -92,6 +92,14 @@ static int open_dbs(struct lv_store *st, unsigned create)
 		if (rc)
 			goto out;
 	}
+	/* added after format 1 shipped: a store without it keeps every row
+	 * state in "rows" (see lake.c) */
+	rc = mdb_dbi_open(txn, "rowruns", create ? MDB_CREATE : 0, &st->rowruns);
+	st->has_rowruns = rc == 0;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc)
+		goto out;
 	rc = mdb_txn_commit(txn);
 	return rc;
 out:
@@ -380,6 +388,10 @@ void lv_store_close(struct lv_store *st)
 {
 	if (!st)
 		return;
+	if (st->rowfilter_free)
+		st->rowfilter_free(st->rowfilter);
+	if (st->spare_batch_free)
+		st->spare_batch_free(st->spare_batch);
 	if (st->env)
 		mdb_env_close(st->env);
 	conf_free(st);
@@ -500,9 +512,10 @@ int lv_store_open(const char *dir, unsigned flags, struct lv_store **out)
 		goto out;
 	rc = lv_meta_get_u64(txn, st, "format", &format);
 	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND || (!rc && format != LV_STORE_FORMAT))
-		rc = lv_err_set(LV_EFORMAT, "%s: store format %" PRIu64 ", this lakeview reads format %d",
-				dir, format, LV_STORE_FORMAT);
+	if (rc == MDB_NOTFOUND ||
+	    (!rc && (format < LV_STORE_FORMAT_MIN || format > LV_STORE_FORMAT)))
+		rc = lv_err_set(LV_EFORMAT, "%s: store format %" PRIu64 ", this lakeview reads formats %d-%d",
+				dir, format, LV_STORE_FORMAT_MIN, LV_STORE_FORMAT);
 	if (rc)
 		goto out;
 	*out = st;
@@ -565,14 +578,14 @@ int lv_meta_put_str(MDB_txn *txn, struct lv_store *st, const char *key,
 
 static const char *const counter_names[] = {
 	"next_ino", "next_chunk", "next_manifest", "next_seg", "seq",
-	"tree_gen", "bytes_encoded", "chunk_bytes",
+	"tree_gen", "bytes_encoded", "chunk_bytes", "next_run",
 };
 
 static uint64_t *counter_ptr(struct lv_wtxn *w, size_t i)
 {
 	uint64_t *p[] = { &w->next_ino, &w->next_chunk, &w->next_manifest,
 			  &w->next_seg, &w->seq, &w->tree_gen,
-			  &w->bytes_encoded, &w->chunk_bytes };
+			  &w->bytes_encoded, &w->chunk_bytes, &w->next_run };
 	return p[i];
 }
 

@@ -25,8 +25,10 @@ struct lv_store {
 	unsigned flags;
 	MDB_dbi meta;      /* string key -> value (counters, link facts) */
 	MDB_dbi tables;    /* table name -> JSON table record */
-	MDB_dbi rows;      /* table id BE32 + row guid (16) -> struct lv_rowstate */
-	MDB_dbi log;       /* seq BE64 -> change record */
+	MDB_dbi rows;      /* table id BE32 + row guid (16) -> row state (base) */
+	MDB_dbi rowruns;   /* run BE64 + table id BE32 + row guid -> row state */
+	int has_rowruns;   /* rowruns exists (stores made before it lack it) */
+	MDB_dbi log;       /* first seq BE64 -> a group of changes (lake.c) */
 	MDB_dbi nodes;     /* ino BE64 -> node record */
 	MDB_dbi names;     /* parent BE64 + name -> ino BE64 */
 	MDB_dbi children;  /* parent BE64 + ino BE64 -> "" */
@@ -40,6 +42,13 @@ struct lv_store {
 	int nconf;
 	char *conf_key[LV_CONF_MAX_KEYS];
 	char *conf_val[LV_CONF_MAX_KEYS];
+	/* lake.c's filter of the row ids the rows table holds, kept from one
+	 * batch to the next of this process; freed with the store */
+	void *rowfilter;
+	void (*rowfilter_free)(void *);
+	/* lake.c's buffers of the last batch, for the next one */
+	void *spare_batch;
+	void (*spare_batch_free)(void *);
 };
 
 /* A changed tree node, logged for the FUSE notifier. */
@@ -55,6 +64,7 @@ struct lv_wtxn {
 	int64_t now;
 	/* counters, loaded at begin and written at commit */
 	uint64_t next_ino, next_chunk, next_manifest, next_seg, seq, tree_gen;
+	uint64_t next_run;
 	uint64_t bytes_encoded;
 	uint64_t chunk_bytes;
 	int counters_dirty;

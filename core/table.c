@@ -161,6 +161,8 @@ int lv_table_remove(struct lv_store *st, const char *name)
 	if (!rc)
 		rc = lv_rows_drop(&w, t.id | 0x80000000u);
 	if (!rc)
+		rc = lv_rowruns_drop(&w, t.id);
+	if (!rc)
 		rc = mdb_del(w.txn, st->tables, &k, NULL);
 	if (!rc) {
 		rc = lv_tree_lookup(&w, LV_ROOT_INO, t.name, &n);

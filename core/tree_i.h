@@ -16,9 +16,12 @@
 #include "lakeview/tree.h"
 #include "store_i.h"
 
-/* Target size of a content chunk: small enough that an update rewrites
- * little, large enough that a 1 GiB file is ~16k chunks. */
-#define LV_CHUNK_TARGET (64 * 1024)
+/* Target (and, for partition segments, most) size of a content chunk:
+ * small enough that an update rewrites little, large enough that a 1 GiB
+ * file is ~16k chunks. 64 KiB less the 16-byte page header LMDB puts
+ * before a large value, so a full chunk fills exactly 16 overflow pages
+ * of 4 KiB; one byte more would take a 17th page, mostly empty. */
+#define LV_CHUNK_TARGET (64 * 1024 - 16)
 
 struct lv_ment {
 	uint64_t seg;    /* segment id (partitions) or 0 */

@@ -6,9 +6,17 @@
  * error naming the line, never an allocation of whatever size arrives)
  * and applied in batches; each batch is one commit, so a failure keeps
  * every batch before it and nothing of the batch it fails in.
+ *
+ * A reader thread reads and parses the lines (lv_item_parse() needs no
+ * store) into a ring of RING items, while this thread applies them: the
+ * JSON decoding of a large import runs beside the store's work, and
+ * beside each commit's wait for the disk. What the reader finds (a bad
+ * line, a line too long, a read error) travels in the ring and is
+ * reported when the applying reaches it, exactly as without the thread.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,10 @@
 
 #define LINE_MAX_BYTES (16u << 20)
 #define READ_CHUNK (1u << 20)
+#define RING 1024                 /* items parsed ahead */
+#define RING_BYTES (64u << 20)    /* JSON bytes in the ring at most (beyond one line) */
+#define HANDOVER 64               /* items passed between the threads at once */
+#define ITEM_KEEP (64u << 10)     /* a reused item larger than this is shrunk */
 
 static const char help[] =
 	"usage: lakectl ingest --store DIR TABLE FILE.jsonl|- [--batch N]\n"
@@ -145,6 +157,122 @@ static int commit(struct lv_batch *b, struct lv_batch_stats *t)
 	return 0;
 }
 
+enum { SLOT_ITEM, SLOT_END, SLOT_ERR };
+
+struct slot {
+	struct lv_item *it;
+	unsigned long lineno;
+	size_t len;
+	int kind;
+	int err;                  /* SLOT_ERR: -E2BIG, -ENOMEM or -errno */
+};
+
+/* The ring: the reader fills slots [tail, head + RING), the applier
+ * empties [head, tail). Both counters only grow; they and @bytes change
+ * under @mu, in steps of up to HANDOVER items. */
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot s[RING];
+	size_t head, tail;
+	size_t bytes;             /* JSON bytes in [head, tail) */
+	int stop;                 /* the applier is done: the reader stops */
+	struct reader *r;
+};
+
+static void unlock(void *mu)
+{
+	pthread_mutex_unlock(mu);
+}
+
+/* Wait (holding q->mu) until the ring has room or the applier stopped. */
+static void wait_room(struct ring *q)
+{
+	pthread_cleanup_push(unlock, &q->mu);
+	while (!q->stop && (q->tail - q->head == RING ||
+			    (q->bytes > RING_BYTES && q->tail != q->head)))
+		pthread_cond_wait(&q->cv, &q->mu);
+	pthread_cleanup_pop(0);
+}
+
+/* The reader thread. It may be cancelled where it waits: in read() or for
+ * room in the ring (the applier stops early on an error, and a pipe may
+ * never send the rest). */
+static void *read_items(void *arg)
+{
+	struct ring *q = arg;
+	size_t tail, room = 0, pending = 0, pending_bytes = 0;
+	unsigned long lineno = 0;
+	int last = 0;
+
+	pthread_mutex_lock(&q->mu);
+	tail = q->tail;
+	pthread_mutex_unlock(&q->mu);
+	while (!last) {
+		struct slot *sl;
+		size_t n;
+		int err;
+		char *line;
+
+		if (!room) {
+			/* hand over what is done; wait for free slots */
+			pthread_mutex_lock(&q->mu);
+			q->tail += pending;
+			q->bytes += pending_bytes;
+			pending = pending_bytes = 0;
+			pthread_cond_broadcast(&q->cv);
+			wait_room(q);
+			room = RING - (q->tail - q->head);
+			if (room > HANDOVER)
+				room = HANDOVER;
+			last = q->stop;
+			pthread_mutex_unlock(&q->mu);
+			if (last)
+				return NULL;
+		}
+		line = next_line(q->r, &n, &err);
+		if (line && blank(line, n)) {
+			lineno++;
+			continue;
+		}
+		sl = &q->s[tail % RING];
+		if (!line) {
+			sl->kind = err ? SLOT_ERR : SLOT_END;
+			sl->err = err;
+			sl->lineno = lineno + 1;
+			last = 1;
+		} else {
+			lineno++;
+			sl->kind = SLOT_ITEM;
+			sl->lineno = lineno;
+			sl->len = n;
+			if (sl->it && lv_item_size(sl->it) > ITEM_KEEP) {
+				lv_item_free(sl->it);
+				sl->it = NULL;
+			}
+			if (!sl->it && lv_item_new(&sl->it)) {
+				sl->kind = SLOT_ERR;
+				sl->err = -ENOMEM;
+				last = 1;
+			} else {
+				(void)lv_item_parse(sl->it, line, n);  /* the item keeps the error */
+			}
+		}
+		tail++;
+		room--;
+		pending++;
+		pending_bytes += sl->kind == SLOT_ITEM ? n : 0;
+		if (pending == HANDOVER)
+			room = 0;
+	}
+	pthread_mutex_lock(&q->mu);
+	q->tail += pending;
+	q->bytes += pending_bytes;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -157,6 +285,10 @@ int cmd_ingest(int argc, char **argv)
 	struct lv_store *st = NULL;
 	struct lv_batch *b = NULL;
 	struct reader r = { 0 };
+	struct ring *q = NULL;
+	pthread_t reader;
+	int started = 0;
+	size_t head = 0, avail = 0, done = 0, done_bytes = 0;
 	unsigned long batch = 10000, inbatch = 0, lineno = 0, batch_start = 1;
 	char *end;
 	int c, rc;
@@ -191,12 +323,48 @@ int cmd_ingest(int argc, char **argv)
 	rc = open_store(dir, 0, &st);
 	if (rc)
 		goto out;
+	q = calloc(1, sizeof(*q));
+	if (!q || pthread_mutex_init(&q->mu, NULL)) {
+		free(q);
+		q = NULL;
+		rc = fail("cannot ingest: %s", strerror(ENOMEM));
+		goto out;
+	}
+	if (pthread_cond_init(&q->cv, NULL)) {
+		pthread_mutex_destroy(&q->mu);
+		free(q);
+		q = NULL;
+		rc = fail("cannot ingest: %s", strerror(ENOMEM));
+		goto out;
+	}
+	q->r = &r;
+	rc = pthread_create(&reader, NULL, read_items, q);
+	if (rc) {
+		rc = fail("cannot start the reader thread: %s", strerror(rc));
+		goto out;
+	}
+	started = 1;
 	for (;;) {
-		size_t n;
-		int err, applied;
-		char *line = next_line(&r, &n, &err);
+		struct slot *sl;
+		int applied;
 
-		if (!line && err) {
+		if (head == avail) {
+			/* give back what was applied; wait for parsed items */
+			pthread_mutex_lock(&q->mu);
+			q->head += done;
+			q->bytes -= done_bytes;
+			done = done_bytes = 0;
+			pthread_cond_broadcast(&q->cv);
+			while (q->tail == head)
+				pthread_cond_wait(&q->cv, &q->mu);
+			avail = q->tail;
+			pthread_mutex_unlock(&q->mu);
+		}
+		sl = &q->s[head % RING];
+		if (sl->kind == SLOT_ERR) {
+			int err = sl->err;
+
+			lineno = sl->lineno - 1;
 			rc = err == -E2BIG ?
 				fail("%s line %lu: longer than %u MiB; nothing of lines %lu-%lu was applied%s",
 				     file, lineno + 1, LINE_MAX_BYTES >> 20, b ? batch_start : lineno + 1,
@@ -204,11 +372,9 @@ int cmd_ingest(int argc, char **argv)
 				fail("cannot read %s: %s", file, strerror(-err));
 			goto out;
 		}
-		if (!line)
+		if (sl->kind == SLOT_END)
 			break;
-		lineno++;
-		if (blank(line, n))
-			continue;
+		lineno = sl->lineno;
 		if (!b) {
 			rc = lv_batch_begin(st, table, &b);
 			if (rc) {
@@ -217,7 +383,9 @@ int cmd_ingest(int argc, char **argv)
 			}
 			batch_start = lineno;
 		}
-		rc = lv_batch_item(b, line, n, &applied);
+		if (head + 1 < avail && q->s[(head + 1) % RING].kind == SLOT_ITEM)
+			lv_item_prefetch(q->s[(head + 1) % RING].it);
+		rc = lv_batch_apply(b, sl->it, &applied);
 		if (rc) {
 			const char *d = lv_err_detail();
 
@@ -225,6 +393,17 @@ int cmd_ingest(int argc, char **argv)
 				  file, lineno, *d ? d : lv_strerror(rc), batch_start, lineno,
 				  total.applied || total.skipped ? ", earlier lines are committed" : "");
 			goto out;
+		}
+		head++;
+		done++;
+		done_bytes += sl->len;
+		if (done == HANDOVER) {
+			pthread_mutex_lock(&q->mu);
+			q->head += done;
+			q->bytes -= done_bytes;
+			done = done_bytes = 0;
+			pthread_cond_broadcast(&q->cv);
+			pthread_mutex_unlock(&q->mu);
 		}
 		if (++inbatch >= batch) {
 			rc = commit(b, &total);
@@ -250,6 +429,22 @@ int cmd_ingest(int argc, char **argv)
 	rc = 0;
 out:
 	lv_batch_abort(b);
+	if (started) {
+		/* done, or stopped early: the reader may be blocked in read() */
+		pthread_mutex_lock(&q->mu);
+		q->stop = 1;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		pthread_cancel(reader);
+		pthread_join(reader, NULL);
+	}
+	if (q) {
+		for (size_t i = 0; i < RING; i++)
+			lv_item_free(q->s[i].it);
+		pthread_cond_destroy(&q->cv);
+		pthread_mutex_destroy(&q->mu);
+		free(q);
+	}
 	lv_store_close(st);
 	if (r.fd > 0)
 		close(r.fd);

@@ -58,6 +58,45 @@ int lv_batch_begin(struct lv_store *st, const char *table,
 int lv_batch_item(struct lv_batch *b, const char *json, size_t len,
 		  int *applied) __attribute__((warn_unused_result));
 
+/** Largest JSON text of one item lv_item_parse() takes. */
+#define LV_ITEM_MAX (16u << 20)
+
+/**
+ * An item parsed ahead of its batch: lv_item_parse() touches no store,
+ * so a reader thread may parse items while another thread applies them
+ * (each item used by one thread at a time). An item is reused by parsing
+ * into it again.
+ */
+struct lv_item;
+
+/** A new empty item. @return 0 or -ENOMEM (*out is NULL then). */
+int lv_item_new(struct lv_item **out) __attribute__((warn_unused_result));
+void lv_item_free(struct lv_item *it);
+
+/**
+ * Parse the JSON text of one item into @p it (which keeps its own copy).
+ * @return 0, or LV_EBADJSON / LV_ETOOBIG; the item keeps the error and
+ *         its detail, and lv_batch_apply() reports them.
+ */
+int lv_item_parse(struct lv_item *it, const char *json, size_t len);
+
+/**
+ * Hint that @p it is applied soon: start moving its bytes into this CPU's
+ * cache (an item parsed by another thread is in that thread's). Nothing
+ * else happens; any time is fine.
+ */
+void lv_item_prefetch(const struct lv_item *it);
+
+/** Bytes the item holds allocated (to bound items in flight). */
+size_t lv_item_size(const struct lv_item *it);
+
+/**
+ * lv_batch_item() for an item parsed with lv_item_parse(): the same
+ * result, errors and detail (a parse error included).
+ */
+int lv_batch_apply(struct lv_batch *b, const struct lv_item *it, int *applied)
+	__attribute__((warn_unused_result));
+
 /** The table the batch writes to (its sync state may be edited). */
 struct lv_table *lv_batch_table(struct lv_batch *b);
 
@@ -102,6 +141,33 @@ int lv_batch_commit(struct lv_batch *b, struct lv_batch_stats *stats)
 
 /** Drop the batch; nothing of it reaches the store. */
 void lv_batch_abort(struct lv_batch *b);
+
+/** One change of the change log (see lv_log_each()). */
+struct lv_change {
+	uint64_t seq;           /**< store-wide sequence number */
+	uint32_t table;         /**< table id (struct lv_table.id) */
+	int del;                /**< 1: delete, 0: upsert */
+	int64_t version;        /**< versionnumber */
+	int64_t sink_time;      /**< when it was applied (unix seconds) */
+	int64_t sink_created;   /**< the row's SinkCreatedOn (unix seconds) */
+	uint8_t id[16];         /**< row id (GUID bytes in text order) */
+	const char *record;     /**< the CSV record the change wrote to the
+				 *   lake (Id, SinkCreatedOn, SinkModifiedOn,
+				 *   values; "\n"-terminated), valid during
+				 *   the call */
+	size_t record_len;
+};
+
+/**
+ * Call @p fn with every change of the log from sequence number @p from
+ * on, in order, in one read transaction; stops at a non-zero return of
+ * @p fn and returns it. Changes logged by lakeview versions that kept one
+ * record per change are skipped.
+ * @return 0, what @p fn returned, -EIO for a damaged record, store errors.
+ */
+int lv_log_each(struct lv_store *st, uint64_t from,
+		int (*fn)(void *arg, const struct lv_change *c), void *arg)
+	__attribute__((warn_unused_result));
 
 /** Store-wide snapshot counts. */
 struct lv_snapshot_stats {

@@ -31,8 +31,15 @@ struct lv_store;
 /** Open read-only (the FUSE daemon, `lakectl cat`): no write transaction. */
 #define LV_STORE_RDONLY 0x1
 
-/** Store format version written in the meta table. */
-#define LV_STORE_FORMAT 1
+/**
+ * Store format version written in the meta table. 2 keeps row states in
+ * runs beside the rows table and the change log in groups; a format 1
+ * store is read as it is and becomes format 2 at its first batch (so a
+ * lakeview that reads only format 1 refuses it from then on).
+ */
+#define LV_STORE_FORMAT 2
+/** Oldest store format this lakeview opens. */
+#define LV_STORE_FORMAT_MIN 1
 
 /** Longest environment or organization name accepted. */
 #define LV_LINK_NAME_MAX 100
