@@ -12,11 +12,10 @@
  *    version, or uploaded by an interrupted push), and only the others
  *    travel (four at a time, adls_queue.c: a first push of a large file
  *    is bound by requests, not bytes); Put Block List then commits the new
- *    order. A snapshot whose
- *    partition was pushed at the very generation it copies becomes a
- *    server-side copy; a large snapshot of another generation starts as a
- *    copy of the pushed partition (a copy keeps the committed blocks) and
- *    gets only the blocks that differ.
+ *    order. A snapshot whose partition was pushed at the very generation
+ *    it copies becomes a server-side copy; a large snapshot of another
+ *    generation starts as a copy of the pushed partition (a copy keeps the
+ *    committed blocks) and gets only the blocks that differ.
  *  - Each file's completion is recorded (path -> inode, generation, size,
  *    ETag, time) in its own small commit, so a push killed anywhere
  *    resumes with what is already done.
