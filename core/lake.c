@@ -419,6 +419,21 @@ static int rundir_save(struct lv_wtxn *w, uint32_t table, const struct rundir *r
 
 static const uint8_t zero_id[16];
 
+/* Delete every key of @ksize bytes that starts with @prefix (@plen bytes). */
+static int del_prefix(MDB_cursor *cur, const unsigned char *prefix, size_t plen,
+		      size_t ksize)
+{
+	MDB_val k = { plen, (void *)prefix }, d;
+	int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+
+	while (rc == 0 && k.mv_size == ksize && memcmp(k.mv_data, prefix, plen) == 0) {
+		rc = mdb_cursor_del(cur, 0);
+		if (!rc)
+			rc = mdb_cursor_get(cur, &k, &d, MDB_GET_CURRENT);
+	}
+	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
+}
+
 static void run_key(unsigned char k[RUNKEY], uint64_t run, uint32_t table,
 		    const uint8_t id[16])
 {
@@ -835,18 +850,9 @@ static int runs_delete(MDB_txn *txn, MDB_dbi dbi, uint32_t table,
 		return rc;
 	for (uint32_t i = 0; !rc && i < rd->n; i++) {
 		unsigned char rk[RUNKEY];
-		MDB_val k = { RUNKEY, rk }, d;
 
 		run_key(rk, rd->r[i].run, table, zero_id);
-		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-		while (rc == 0 && k.mv_size == RUNKEY && lv_get_be64(k.mv_data) == rd->r[i].run &&
-		       lv_get_be32((unsigned char *)k.mv_data + 8) == table) {
-			rc = mdb_cursor_del(cur, 0);
-			if (!rc)
-				rc = mdb_cursor_get(cur, &k, &d, MDB_GET_CURRENT);
-		}
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = 0;
+		rc = del_prefix(cur, rk, 12, RUNKEY);  /* run + table */
 	}
 	mdb_cursor_close(cur);
 	return rc;
@@ -1548,17 +1554,7 @@ int lv_batch_delete_unseen(struct lv_batch *b, uint64_t *deleted)
 	/* 2. drop the marks */
 	if (!rc) {
 		lv_be32(kb, b->t.id | SEEN_BIT);
-		k.mv_size = 4;
-		k.mv_data = kb;
-		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-		while (rc == 0 && k.mv_size == 20 &&
-		       lv_get_be32(k.mv_data) == (b->t.id | SEEN_BIT)) {
-			rc = mdb_cursor_del(cur, 0);
-			if (!rc)
-				rc = mdb_cursor_get(cur, &k, &d, MDB_GET_CURRENT);
-		}
-		if (rc == MDB_NOTFOUND || rc == EINVAL)
-			rc = 0;
+		rc = del_prefix(cur, kb, 4, 20);
 	}
 	mdb_cursor_close(cur);
 	/* 3. delete them, as if the source had sent tombstones */
