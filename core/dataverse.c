@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "jrow.h"
+#include "lakeview/time.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/err.h"
 #include "lakeview/http.h"

@@ -38,6 +38,7 @@
 
 #include "jrow.h"
 #include "lake_i.h"
+#include "lakeview/time.h"
 #include "lakeview/csv.h"
 #include "lakeview/err.h"
 #include "tree_i.h"

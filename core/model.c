@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "lake_i.h"
+#include "lakeview/time.h"
 #include "lakeview/csv.h"
 #include "lakeview/err.h"
 #include "tree_i.h"

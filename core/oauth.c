@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lakeview/time.h"
 #include "lakeview/err.h"
 #include "lakeview/oauth.h"
 #include "lakeview/store.h"

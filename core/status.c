@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lake_i.h"
+#include "lakeview/time.h"
 #include "lakeview/adls.h"
 #include "lakeview/csv.h"
 #include "lakeview/status.h"

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lakeview/time.h"
 #include "lakeview/buf.h"
 #include "lakeview/err.h"
 #include "store_i.h"
@@ -34,21 +35,6 @@
 #define LV_CONF_NAME "lakeview.conf"
 #define LV_CONF_MAX (64 * 1024)
 #define LV_TREELOG_KEEP 4096
-
-int64_t lv_clock_now(void)
-{
-	const char *fixed = getenv("LAKEVIEW_NOW");
-	char *end;
-	long long v;
-
-	if (fixed && *fixed) {
-		errno = 0;
-		v = strtoll(fixed, &end, 10);
-		if (!errno && *end == '\0' && v > 0)
-			return v;
-	}
-	return (int64_t)time(NULL);
-}
 
 const char *lv_store_dir(const struct lv_store *st)
 {

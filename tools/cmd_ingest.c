@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lakectl.h"
+#include "lakeview/time.h"
 #include "lakeview/lake.h"
 
 #define LINE_MAX_BYTES (16u << 20)

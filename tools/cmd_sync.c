@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lakectl.h"
+#include "lakeview/time.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/lake.h"
 #include "lakeview/table.h"

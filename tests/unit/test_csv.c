@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "lakeview/time.h"
 #include "lakeview/csv.h"
 #include "lakeview/err.h"
 

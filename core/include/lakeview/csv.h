@@ -12,7 +12,6 @@
 #define LAKEVIEW_CSV_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "lakeview/buf.h"
 
@@ -25,26 +24,5 @@ int lv_csv_quoted(struct lv_buf *b, const char *s, size_t n)
  * quotes; @p n if the data ends without a terminator.
  */
 size_t lv_csv_record_len(const char *p, size_t n);
-
-/** Sink date format `M/d/yyyy h:mm:ss AM` of unix seconds @p t. */
-int lv_time_sink(struct lv_buf *b, int64_t t)
-	__attribute__((warn_unused_result));
-
-/** ISO 8601 UTC with 7 fraction digits, `Z` suffix (refreshTime). */
-int lv_time_iso7z(struct lv_buf *b, int64_t t)
-	__attribute__((warn_unused_result));
-
-/**
- * Parse an ISO 8601 date (`yyyy-MM-dd`) or date-time (`yyyy-MM-ddTHH:mm:ss`
- * with optional fraction and `Z` or `±HH:MM`) into UTC seconds and
- * 100-ns ticks of the fraction.
- * @return 0, or LV_EBADVALUE when @p s is not such a date.
- */
-int lv_time_parse(const char *s, size_t n, int64_t *secs, uint32_t *ticks,
-		  int *date_only);
-
-/** Civil date of unix seconds (UTC). */
-void lv_time_civil(int64_t t, int *year, int *month, int *day, int *hour,
-		   int *min, int *sec);
 
 #endif

@@ -108,12 +108,6 @@ int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
 int lv_store_conf_reload(struct lv_store *st)
 	__attribute__((warn_unused_result));
 
-/**
- * Current time in seconds as the store sees it. `LAKEVIEW_NOW=<unix
- * seconds>` in the environment fixes it (tests and golden files).
- */
-int64_t lv_clock_now(void);
-
 /** Counters of the store, for status output and benchmarks. */
 struct lv_store_stats {
 	uint64_t last_seq;         /**< newest change sequence number */
