@@ -34,8 +34,6 @@ manifest Microsoft.Athena.TrickleFeedService/<table>-model.json) and in
   timing                    model.json changes only at snapshots, with a new
       schema, and with table add/remove.
 """
-import csv
-import io
 import json
 import os
 import random
@@ -295,6 +293,8 @@ class Events(unittest.TestCase):
             else:
                 # append-only: history stays; the change is appended to the new partition
                 oldp, newp = "%s/%s.csv" % (t, pold), "%s/%s.csv" % (t, pnew)
+                self.assertIn(rid, [r[0] for r in csv_records(before.get(oldp, b""))],
+                              "%s: the row was in its old partition before the move" % oldp)
                 self.assertEqual(after.get(oldp), before.get(oldp), "%s keeps its bytes" % oldp)
                 self.assertTrue(after[newp].startswith(before.get(newp, b"")), newp)
                 tail = csv_records(after[newp])[len(csv_records(before.get(newp, b""))):]

@@ -142,6 +142,8 @@ not_mounted() {
 	return 0
 }
 
+skipped=""  # halves that could not run here: then the test is a skip (77), not a pass
+
 # --- without user_allow_other: one line naming the fix, nothing mounted --
 if use_conf without; then
 	rc=0
@@ -157,6 +159,7 @@ if use_conf without; then
 	log "refused (exit $rc): $(cat "$WORK/err")"
 else
 	log "SKIPPED the refusal half: /etc/fuse.conf has user_allow_other and, not being root, the test cannot change it"
+	skipped="$skipped refusal"
 fi
 
 # --- with user_allow_other: the user mounts, others read, the user unmounts
@@ -164,6 +167,7 @@ mount_half=1
 if ! use_conf with; then
 	log "SKIPPED the mounting half: /etc/fuse.conf lacks user_allow_other and, not being root, the test cannot change it"
 	mount_half=0
+	skipped="$skipped mounting"
 elif ! "${RUN[@]}" sh -c 'exec 3<>/dev/fuse' 2>/dev/null; then
 	if [ "$mode" = namespace ]; then
 		mkdir "$WORK/dev"
@@ -175,6 +179,7 @@ elif ! "${RUN[@]}" sh -c 'exec 3<>/dev/fuse' 2>/dev/null; then
 	else
 		log "SKIPPED the mounting half: /dev/fuse is not usable by uid $TUID here ($(stat -c '%a %U' /dev/fuse)), so libfuse cannot pass it to fusermount3; Debian's udev makes it 0666"
 		mount_half=0
+		skipped="$skipped mounting"
 	fi
 fi
 if [ "$mount_half" = 1 ]; then
@@ -211,5 +216,9 @@ if [ "$mount_half" = 1 ]; then
 	done
 	[ -z "$(store_procs)" ] || fail "daemon still running after fusermount3 -u: $(store_procs)"
 	log "mounted with allow_other as $TUID, read by another user, unmounted with fusermount3 -u"
+fi
+if [ -n "$skipped" ]; then
+	echo "SKIP: the$skipped half could not run here (see above)"
+	exit 77
 fi
 log "ok"
