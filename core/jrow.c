@@ -630,14 +630,3 @@ int lv_json_array_next(const char *p, size_t n, size_t *pos, const char **elem,
 	*pos = (size_t)(c.p - p);
 	return 1;
 }
-
-int lv_jfield_str(const struct lv_jfield *f, char *out, size_t len)
-{
-	if (f->kind != LV_J_STR)
-		return LV_EBADVALUE;
-	if (f->vlen >= len)
-		return LV_ETOOBIG;
-	memcpy(out, f->val, f->vlen);
-	out[f->vlen] = '\0';
-	return 0;
-}

@@ -70,11 +70,6 @@ const struct lv_jfield *lv_jrow_get(const struct lv_jrow *r, const char *key,
 int lv_json_array_next(const char *p, size_t n, size_t *pos, const char **elem,
 		       size_t *elen);
 
-/* Decode a JSON string field's value (already decoded by the parser) is
- * f->val; this copies it NUL-terminated into @p out, or fails with
- * LV_ETOOBIG when it does not fit. */
-int lv_jfield_str(const struct lv_jfield *f, char *out, size_t len);
-
 /* Is @p p / @p n valid UTF-8 (no overlongs, no surrogates)? */
 int lv_utf8_valid(const char *p, size_t n);
 
