@@ -1,5 +1,20 @@
 /*
- * csv.c - the CSV dialect and date formats Synapse Link writes.
+ * csv.c - the CSV dialect Synapse Link writes.
+ *
+ * The record terminator is "\n", and line breaks inside values stay raw
+ * inside the quotes ("\r\n", a lone "\r" or "\n" alike). Why, of the two
+ * terminators the public sources leave open: every reader that parses the
+ * quotes (Python's csv, pandas, Spark with multiLine, the CDM tools, DuckDB
+ * given its dialect) reads either; no terminator helps a reader that guesses
+ * the dialect from the first line break it meets, because a value may hold
+ * either kind of break (DuckDB's sniffer fails on a "\r\n" value under
+ * "\n" records and on a "\n" value under "\r\n" records alike); and
+ * "\n" keeps the lake byte-identical to the files Synapse Link wrote and
+ * users' tools already read. So the dialect is given to DuckDB in full
+ * (new_line = '\n', as the README shows), and tests/readers checks that
+ * DuckDB and Python's csv agree on every cell of a lake that holds every
+ * kind of break, in first records too. Rewriting values (CRLF to LF) is
+ * not ours to do: the lake holds what Dataverse holds.
  *
  * Hand-written rather than printf-based: the encoder runs once per value
  * of every change, and the machine can emit CSV at ~1 GB/s only when the
