@@ -326,7 +326,7 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, struct lv_adls_qu
 {
 	struct upload u;
 	unsigned char digest[EVP_MAX_MD_SIZE];
-	char md5[LV_ADLS_SIGN_MD5_B64_SIZE];
+	char md5[LV_MD5_B64_SIZE];
 	unsigned dl = 0;
 	size_t nchunks;
 	int rc;
@@ -370,7 +370,7 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, struct lv_adls_qu
 	if (rc)
 		goto out;
 	if (EVP_DigestFinal_ex(u.md5, digest, &dl) != 1 ||
-	    lv_adls_sign_base64_encode(digest, dl, md5, sizeof(md5))) {
+	    lv_base64_encode(digest, dl, md5, sizeof(md5))) {
 		rc = -EIO;
 		goto out;
 	}

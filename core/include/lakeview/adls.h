@@ -90,10 +90,6 @@ int lv_adls_container_delete(struct lv_adls *a, const char *container)
 int lv_adls_list(struct lv_adls *a, const char *container, const char *prefix,
 		 int (*fn)(void *arg, const char *name, const char *etag), void *arg);
 
-/** GET blob @p path whole into @p out (bounded by out->max). -ENOENT. */
-int lv_adls_get(struct lv_adls *a, const char *container, const char *path,
-		struct lv_buf *out);
-
 /** What a push did. */
 struct lv_push_stats {
 	unsigned uploaded, copied, deleted, unchanged;
