@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "adls_i.h"
+#include "lakeview/push.h"
 #include "lakeview/time.h"
 #include "lakeview/err.h"
 #include "lakeview/tree.h"
