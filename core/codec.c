@@ -85,19 +85,12 @@ int lv_base64_encode(const void *in, size_t in_len, char *out, size_t out_size)
 	return 0;
 }
 
+/* Value of a base64 digit, or -1 (for '=' and the NUL too). */
 static int b64_value(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	const char *p = c != '\0' ? strchr(b64_alphabet, c) : NULL;
+
+	return p != NULL ? (int)(p - b64_alphabet) : -1;
 }
 
 int lv_base64_decode(const char *in, unsigned char *out, size_t out_size,
