@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "adls_i.h"
+#include "lakeview/codec.h"
 #include "lakeview/err.h"
 #include "lakeview/oauth.h"
 
@@ -32,8 +33,8 @@ struct lv_adls {
 	int mode;                 /* 'k' key, 's' SAS, 'o' OAuth */
 	struct lv_adls_sign_key key;
 	char sas[LV_ADLS_SIGN_SAS_MAX + 1];
-	struct lv_oauth oauth;
-	unsigned retry_base_ms, retry_tries, seed;
+	struct lv_oauth *oauth;   /* mode 'o' */
+	struct lv_http_retry retry;
 	uint64_t sent;
 	char *ca_file;            /* kept for lv_adls_clone */
 };
@@ -56,7 +57,6 @@ int lv_adls_lake_url(const char *url, const char *account,
 
 int lv_adls_new(const struct lv_adls_conf *c, struct lv_adls **out)
 {
-	struct lv_http_opts ho = { c->ca_file, 600, 30 };
 	struct lv_adls *a;
 	size_t n;
 	int rc;
@@ -82,7 +82,8 @@ int lv_adls_new(const struct lv_adls_conf *c, struct lv_adls **out)
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = lv_http_new(&ho, &a->http);
+	rc = lv_http_client_init(c->ca_file, 600, c->retry_base_ms, c->retry_tries,
+				 &a->http, &a->retry);
 	if (rc)
 		goto out;
 	if (c->key) {
@@ -105,16 +106,13 @@ int lv_adls_new(const struct lv_adls_conf *c, struct lv_adls **out)
 		else
 			snprintf(tu, sizeof(tu), "https://login.microsoftonline.com/%s/oauth2/v2.0/token",
 				 c->tenant_id ? c->tenant_id : "common");
-		rc = lv_oauth_init(&a->oauth, tu, c->client_id, c->secret,
-				   "https://storage.azure.com/.default");
+		rc = lv_oauth_new(tu, c->client_id, c->secret,
+				  "https://storage.azure.com/.default", &a->oauth);
 	} else {
 		rc = lv_err_set(LV_EAUTH, "no storage credentials: give an account key, a SAS or a client secret");
 	}
 	if (rc)
 		goto out;
-	a->retry_base_ms = c->retry_base_ms ? c->retry_base_ms : 1000;
-	a->retry_tries = c->retry_tries ? c->retry_tries : 8;
-	a->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	*out = a;
 	return 0;
 out:
@@ -128,8 +126,7 @@ void lv_adls_free(struct lv_adls *a)
 		return;
 	lv_adls_sign_key_wipe(&a->key);
 	memset(a->sas, 0, sizeof(a->sas));
-	if (a->mode == 'o')
-		lv_oauth_free(&a->oauth);
+	lv_oauth_free(a->oauth);
 	lv_http_free(a->http);
 	free(a->ca_file);
 	free(a);
@@ -137,7 +134,7 @@ void lv_adls_free(struct lv_adls *a)
 
 int lv_adls_clone(const struct lv_adls *a, struct lv_adls **out)
 {
-	struct lv_http_opts ho = { a->ca_file, 600, 30 };
+	struct lv_http_retry retry;
 	struct lv_adls *b = calloc(1, sizeof(*b));
 	int rc = -ENOMEM;
 
@@ -148,21 +145,17 @@ int lv_adls_clone(const struct lv_adls *a, struct lv_adls **out)
 	b->http = NULL;
 	b->ca_file = NULL;
 	b->sent = 0;
-	b->seed = a->seed ^ (unsigned)(uintptr_t)b;
-	memset(&b->oauth, 0, sizeof(b->oauth));
+	b->retry.seed = a->retry.seed ^ (unsigned)(uintptr_t)b;
+	b->oauth = NULL;
 	if (a->ca_file && !(b->ca_file = strdup(a->ca_file)))
 		goto out;
-	if (a->mode == 'o') {
-		rc = lv_oauth_init(&b->oauth, a->oauth.token_url, a->oauth.client_id,
-				   a->oauth.secret, a->oauth.scope);
-		if (rc) {
-			memset(&b->oauth, 0, sizeof(b->oauth));  /* freed already */
+	if (a->oauth) {
+		rc = lv_oauth_dup(a->oauth, &b->oauth);
+		if (rc)
 			goto out;
-		}
-		memcpy(b->oauth.token, a->oauth.token, sizeof(b->oauth.token));
-		b->oauth.renew_at = a->oauth.renew_at;
 	}
-	rc = lv_http_new(&ho, &b->http);
+	rc = lv_http_client_init(a->ca_file, 600, a->retry.base_ms, a->retry.tries,
+				 &b->http, &retry);  /* b keeps its own seed */
 	if (rc)
 		goto out;
 	*out = b;
@@ -229,7 +222,7 @@ static int url_for(struct lv_adls *a, const char *c, const char *path,
 	int n, rc = 0;
 
 	if (path) {
-		rc = lv_adls_sign_url_encode(path, 1, enc, sizeof(enc));
+		rc = lv_url_encode_str(path, 1, enc, sizeof(enc));
 		if (rc)
 			return -ENAMETOOLONG;
 	}
@@ -247,11 +240,6 @@ static int url_for(struct lv_adls *a, const char *c, const char *path,
 			rc = -ENAMETOOLONG;
 	}
 	return rc;
-}
-
-static void backoff(struct lv_adls *a, unsigned attempt, long retry_after)
-{
-	lv_http_backoff(a->retry_base_ms, attempt, retry_after, &a->seed);
 }
 
 static int xml_value(const char *body, size_t len, const char *tag, char *out,
@@ -313,7 +301,7 @@ static int request(struct lv_adls *a, const char *method, const char *url,
 		} else if (a->mode == 'o') {
 			const char *tok;
 
-			rc = lv_oauth_token(&a->oauth, a->http, 0, &tok);
+			rc = lv_oauth_token(a->oauth, a->http, 0, &tok);
 			if (rc)
 				return rc;
 			snprintf(auth, sizeof(auth), "Bearer %s", tok);
@@ -342,8 +330,8 @@ static int request(struct lv_adls *a, const char *method, const char *url,
 		if (lv_adls_sign_redact(url, redacted, sizeof(redacted)))
 			snprintf(redacted, sizeof(redacted), "(url)");
 		if (rc == LV_ETRANSPORT) {
-			if (attempt + 1 < a->retry_tries) {
-				backoff(a, attempt, -1);
+			if (attempt + 1 < a->retry.tries) {
+				lv_http_backoff(&a->retry, attempt, -1);
 				continue;
 			}
 			return lv_err_set(rc, "%s %s: %s (after %u tries)", method, redacted, r->error,
@@ -353,10 +341,8 @@ static int request(struct lv_adls *a, const char *method, const char *url,
 			return rc;
 		if (r->status >= 200 && r->status < 300)
 			return 0;
-		if ((r->status == 408 || r->status == 429 || r->status == 500 ||
-		     r->status == 502 || r->status == 503 || r->status == 504) &&
-		    attempt + 1 < a->retry_tries) {
-			backoff(a, attempt, r->retry_after);
+		if (lv_http_retryable(r->status) && attempt + 1 < a->retry.tries) {
+			lv_http_backoff(&a->retry, attempt, r->retry_after);
 			continue;
 		}
 		if (r->status == 404)
@@ -464,13 +450,13 @@ int lv_adls_container_delete(struct lv_adls *a, const char *c)
 int lv_adls_put_blob(struct lv_adls *a, const char *c, const char *path,
 		     const void *data, size_t len, const char *ctype, char *etag)
 {
-	char md5[LV_ADLS_SIGN_MD5_B64_SIZE];
+	char md5[LV_MD5_B64_SIZE];
 	struct lv_http_resp r;
 	int rc;
 
-	rc = lv_adls_sign_md5_base64(data, len, md5, sizeof(md5));
+	rc = lv_md5_base64(data, len, md5, sizeof(md5));
 	if (rc)
-		return rc;
+		return lv_err_set(rc, "Content-MD5 of %s: %s", path, lv_strerror(rc));
 	{
 		struct lv_adls_sign_header h[] = {
 			{ "x-ms-blob-type", "BlockBlob" },
@@ -489,14 +475,14 @@ int lv_adls_put_blob(struct lv_adls *a, const char *c, const char *path,
 int lv_adls_put_block(struct lv_adls *a, const char *c, const char *path,
 		      const char *id, const void *data, size_t len)
 {
-	char md5[LV_ADLS_SIGN_MD5_B64_SIZE], eid[3 * LV_ADLS_SIGN_BLOCK_ID_SIZE];
+	char md5[LV_MD5_B64_SIZE], eid[3 * LV_ADLS_SIGN_BLOCK_ID_SIZE];
 	char query[64 + sizeof(eid)];
 	struct lv_http_resp r;
 	int rc;
 
-	rc = lv_adls_sign_md5_base64(data, len, md5, sizeof(md5));
+	rc = lv_md5_base64(data, len, md5, sizeof(md5));
 	if (!rc)
-		rc = lv_adls_sign_url_encode(id, 0, eid, sizeof(eid));
+		rc = lv_url_encode_str(id, 0, eid, sizeof(eid));
 	if (rc)
 		return rc;
 	snprintf(query, sizeof(query), "comp=block&blockid=%s", eid);
@@ -514,7 +500,7 @@ int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
 			   const char (*ids)[LV_ADLS_SIGN_BLOCK_ID_SIZE], size_t n,
 			   const char *md5_b64, const char *ctype, char *etag)
 {
-	char md5[LV_ADLS_SIGN_MD5_B64_SIZE];
+	char md5[LV_MD5_B64_SIZE];
 	struct lv_http_resp r;
 	struct lv_buf x;
 	int rc;
@@ -526,7 +512,7 @@ int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
 	if (!rc)
 		rc = lv_buf_adds(&x, "</BlockList>");
 	if (!rc)
-		rc = lv_adls_sign_md5_base64(x.p, x.len, md5, sizeof(md5));
+		rc = lv_md5_base64(x.p, x.len, md5, sizeof(md5));
 	if (!rc) {
 		struct lv_adls_sign_header h[] = {
 			{ "Content-Type", "application/xml" },
@@ -675,9 +661,9 @@ int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
 		int n = snprintf(query, sizeof(query), "restype=container&comp=list");
 		const char *p, *e;
 
-		if (prefix && !lv_adls_sign_url_encode(prefix, 0, ep, sizeof(ep)))
+		if (prefix && !lv_url_encode_str(prefix, 0, ep, sizeof(ep)))
 			n += snprintf(query + n, sizeof(query) - (size_t)n, "&prefix=%s", ep);
-		if (marker[0] && !lv_adls_sign_url_encode(marker, 0, em, sizeof(em)))
+		if (marker[0] && !lv_url_encode_str(marker, 0, em, sizeof(em)))
 			snprintf(query + n, sizeof(query) - (size_t)n, "&marker=%s", em);
 		rc = simple(a, "GET", c, NULL, query, NULL, 0, NULL, 0, &r);
 		if (rc)
@@ -715,19 +701,6 @@ int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
 		if (xml_value(r.body.p, r.body.len, "NextMarker", marker, sizeof(marker)))
 			marker[0] = '\0';
 	} while (marker[0]);
-	lv_http_resp_free(&r);
-	return rc;
-}
-
-int lv_adls_get(struct lv_adls *a, const char *c, const char *path, struct lv_buf *out)
-{
-	struct lv_http_resp r;
-	int rc;
-
-	lv_http_resp_init(&r, out->max);
-	rc = simple(a, "GET", c, path, NULL, NULL, 0, NULL, 0, &r);
-	if (!rc)
-		rc = lv_buf_add(out, r.body.p ? r.body.p : "", r.body.len);
 	lv_http_resp_free(&r);
 	return rc;
 }

@@ -1,31 +1,30 @@
 /*
- * adls_sign.c - Azure Storage Shared Key / SAS signing and encoders.
- * See lakeview/adls_sign.h for why it is shaped this way.
+ * adls_sign.c - Azure Storage Shared Key and SAS: the string-to-sign, the
+ * signature, SAS tokens in URLs, and redaction.
+ * See lakeview/adls_sign.h for why it is shaped this way. The encodings
+ * it needs (base64, MD5, percent-encoding) are codec.c's; strings are
+ * built in a struct lv_buf bounded by the caller's output size.
  */
 #include "lakeview/adls_sign.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "lakeview/codec.h"
+#include "lakeview/err.h"
+#include "lakeview/time.h"
+
 /* Longest HTTP method we accept ("OPTIONS" is 7). */
 #define METHOD_MAX 16
 /* Base64 of a SHA-256 MAC is 44 characters. */
 #define MAC_B64_SIZE 45
-/* A SAS file may hold this much, whitespace around the token included. */
-#define SAS_FILE_MAX (2 * LV_ADLS_SIGN_SAS_MAX)
-/* Account SAS versions start here (the account SAS was added in 2015-04-05). */
-#define ACCOUNT_SAS_MIN_VERSION "2015-04-05"
-/* From this version on the account SAS string carries the encryption scope. */
-#define ACCOUNT_SAS_SCOPE_VERSION "2020-12-06"
 
 /* The 11 standard headers of the string-to-sign, in their order (A1). */
 enum std_header {
@@ -49,85 +48,26 @@ static const char *const std_header_names[STD_COUNT] = {
 	"if-match", "if-none-match", "if-unmodified-since", "range",
 };
 
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static const char hex_upper[] = "0123456789ABCDEF";
-
 /* ------------------------------------------------------------------ */
-/* Bounded string builder: the first overflow sticks as -ERANGE.       */
+/* Building strings: appends to an lv_buf; the first error sticks.     */
 
-struct sbuf {
-	char *buf;
-	size_t size;
-	size_t len;
-	int err;
-};
-
-static void sb_init(struct sbuf *s, char *buf, size_t size)
+static void add(struct lv_buf *b, int *rc, const char *p, size_t n)
 {
-	s->buf = buf;
-	s->size = size;
-	s->len = 0;
-	s->err = 0;
-	if (size == 0)
-		s->err = -ERANGE;
-	else
-		buf[0] = '\0';
+	if (*rc == 0)
+		*rc = lv_buf_add(b, p, n);
 }
 
-static void sb_add(struct sbuf *s, const char *p, size_t n)
+static void adds(struct lv_buf *b, int *rc, const char *p)
 {
-	if (s->err != 0 || n == 0)
-		return;
-	if (n >= s->size - s->len) {
-		s->err = -ERANGE;
-		return;
-	}
-	memcpy(s->buf + s->len, p, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
+	add(b, rc, p, strlen(p));
 }
 
-static void sb_str(struct sbuf *s, const char *p)
+/* The one way out of every public function: on error, the detail. */
+static int sign_err(int rc, const char *what)
 {
-	sb_add(s, p, strlen(p));
-}
-
-static void sb_ch(struct sbuf *s, char c)
-{
-	sb_add(s, &c, 1);
-}
-
-/* Percent-encode p[0..n) into the builder (RFC 3986 unreserved kept). */
-static void sb_add_encoded(struct sbuf *s, const char *p, size_t n,
-			   int keep_slash)
-{
-	size_t i;
-
-	for (i = 0; i < n && s->err == 0; i++) {
-		unsigned char c = (unsigned char)p[i];
-		char esc[3];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || (keep_slash && c == '/')) {
-			sb_ch(s, (char)c);
-			continue;
-		}
-		esc[0] = '%';
-		esc[1] = hex_upper[c >> 4];
-		esc[2] = hex_upper[c & 0x0f];
-		sb_add(s, esc, sizeof(esc));
-	}
-}
-
-/* Returns the builder's error; on error the output is emptied. */
-static int sb_finish(struct sbuf *s)
-{
-	if (s->err != 0 && s->size > 0)
-		s->buf[0] = '\0';
-	return s->err;
+	if (rc == 0)
+		return 0;
+	return lv_err_set(rc, "%s: %s", what, lv_strerror(rc));
 }
 
 /* ------------------------------------------------------------------ */
@@ -146,39 +86,12 @@ static char lower_ascii(char c)
 	return c;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Visible ASCII, no space: what may appear in a URL or a SAS token. */
 static int is_url_char(char c)
 {
 	unsigned char u = (unsigned char)c;
 
 	return u > 0x20 && u < 0x7f;
-}
-
-static int has_control(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char u = (unsigned char)*s;
-
-		if (u < 0x20 || u == 0x7f)
-			return 1;
-	}
-	return 0;
-}
-
-static int empty(const char *s)
-{
-	return s == NULL || s[0] == '\0';
 }
 
 static int check_account(const char *account)
@@ -221,168 +134,10 @@ static long find_sig(const char *s, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* Base64, MD5, URL encoding.                                          */
-
-int lv_adls_sign_base64_encode(const void *in, size_t in_len, char *out,
-			       size_t out_size)
-{
-	const unsigned char *p = in;
-	size_t need;
-	size_t i;
-	size_t o = 0;
-
-	if (out != NULL && out_size > 0)
-		out[0] = '\0';
-	if (out == NULL || (in == NULL && in_len > 0))
-		return -EINVAL;
-	if (in_len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return -ERANGE;
-	need = (in_len + 2) / 3 * 4 + 1;
-	if (out_size < need)
-		return -ERANGE;
-	for (i = 0; i + 3 <= in_len; i += 3) {
-		unsigned long v = ((unsigned long)p[i] << 16) |
-				  ((unsigned long)p[i + 1] << 8) | p[i + 2];
-
-		out[o++] = b64_alphabet[(v >> 18) & 0x3f];
-		out[o++] = b64_alphabet[(v >> 12) & 0x3f];
-		out[o++] = b64_alphabet[(v >> 6) & 0x3f];
-		out[o++] = b64_alphabet[v & 0x3f];
-	}
-	if (in_len - i == 1) {
-		unsigned long v = (unsigned long)p[i] << 16;
-
-		out[o++] = b64_alphabet[(v >> 18) & 0x3f];
-		out[o++] = b64_alphabet[(v >> 12) & 0x3f];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (in_len - i == 2) {
-		unsigned long v = ((unsigned long)p[i] << 16) |
-				  ((unsigned long)p[i + 1] << 8);
-
-		out[o++] = b64_alphabet[(v >> 18) & 0x3f];
-		out[o++] = b64_alphabet[(v >> 12) & 0x3f];
-		out[o++] = b64_alphabet[(v >> 6) & 0x3f];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int lv_adls_sign_base64_decode(const char *in, unsigned char *out,
-			       size_t out_size, size_t *out_len)
-{
-	size_t n;
-	size_t i;
-	size_t o = 0;
-
-	if (out_len != NULL)
-		*out_len = 0;
-	if (in == NULL || out_len == NULL || (out == NULL && out_size > 0))
-		return -EINVAL;
-	n = strlen(in);
-	if (n % 4 != 0)
-		return -EINVAL;
-	for (i = 0; i < n; i += 4) {
-		int v[4];
-		int pad = 0;
-		int k;
-		size_t bytes;
-		unsigned long group = 0;
-
-		for (k = 0; k < 4; k++) {
-			char c = in[i + (size_t)k];
-
-			if (c == '=' && i + 4 == n && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0)
-				return -EINVAL; /* data after '=' */
-			v[k] = b64_value(c);
-			if (v[k] < 0)
-				return -EINVAL;
-		}
-		group = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12) |
-			((unsigned long)v[2] << 6) | (unsigned long)v[3];
-		/* canonical: the bits dropped by padding must be zero */
-		if ((pad == 1 && (group & 0xff) != 0) ||
-		    (pad == 2 && (group & 0xffff) != 0))
-			return -EINVAL;
-		bytes = 3 - (size_t)pad;
-		if (out_size - o < bytes)
-			return -ERANGE;
-		out[o++] = (unsigned char)(group >> 16);
-		if (bytes > 1)
-			out[o++] = (unsigned char)(group >> 8);
-		if (bytes > 2)
-			out[o++] = (unsigned char)group;
-	}
-	*out_len = o;
-	return 0;
-}
-
-int lv_adls_sign_md5_base64(const void *data, size_t len, char *out,
-			    size_t out_size)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	static const char none[1] = "";
-
-	if (out != NULL && out_size > 0)
-		out[0] = '\0';
-	if (out == NULL || (data == NULL && len > 0))
-		return -EINVAL;
-	if (out_size < LV_ADLS_SIGN_MD5_B64_SIZE)
-		return -ERANGE;
-	if (EVP_Digest(data != NULL ? data : none, len, md, &md_len, EVP_md5(),
-		       NULL) != 1 ||
-	    md_len != 16)
-		return -EIO;
-	return lv_adls_sign_base64_encode(md, md_len, out, out_size);
-}
-
-int lv_adls_sign_block_id(const void *data, size_t len, char *out,
-			  size_t out_size)
-{
-	return lv_adls_sign_md5_base64(data, len, out, out_size);
-}
-
-int lv_adls_sign_url_encode(const char *in, int keep_slash, char *out,
-			    size_t out_size)
-{
-	struct sbuf s;
-
-	if (out != NULL && out_size > 0)
-		out[0] = '\0';
-	if (in == NULL || out == NULL)
-		return -EINVAL;
-	sb_init(&s, out, out_size);
-	sb_add_encoded(&s, in, strlen(in), keep_slash);
-	return sb_finish(&s);
-}
-
-/* ------------------------------------------------------------------ */
 /* Keys and dates.                                                     */
 
-int lv_adls_sign_key_init(struct lv_adls_sign_key *key, const char *account,
-			  const char *key_b64)
+static int key_init(struct lv_adls_sign_key *key, const char *account,
+		    const char *key_b64)
 {
 	int rc;
 	size_t n = 0;
@@ -397,7 +152,7 @@ int lv_adls_sign_key_init(struct lv_adls_sign_key *key, const char *account,
 	rc = check_account(account);
 	if (rc != 0)
 		goto out;
-	rc = lv_adls_sign_base64_decode(key_b64, key->key, sizeof(key->key), &n);
+	rc = lv_base64_decode(key_b64, key->key, sizeof(key->key), &n);
 	if (rc == -ERANGE)
 		rc = -ENAMETOOLONG;
 	if (rc != 0)
@@ -414,6 +169,13 @@ out:
 	return rc;
 }
 
+int lv_adls_sign_key_init(struct lv_adls_sign_key *key, const char *account,
+			  const char *key_b64)
+{
+	return sign_err(key_init(key, account, key_b64),
+			"storage account name or key");
+}
+
 void lv_adls_sign_key_wipe(struct lv_adls_sign_key *key)
 {
 	if (key == NULL)
@@ -421,15 +183,19 @@ void lv_adls_sign_key_wipe(struct lv_adls_sign_key *key)
 	OPENSSL_cleanse(key, sizeof(*key));
 }
 
-int lv_adls_sign_date(time_t t, char *out, size_t out_size)
+/* Seconds of 0000-01-01 and of 10000-01-01: the years a date may show. */
+#define YEAR0_SECS (-62167219200LL)
+#define YEAR10000_SECS 253402300800LL
+
+static int date_fmt(time_t t, char *out, size_t out_size)
 {
 	static const char wday[7][4] = { "Sun", "Mon", "Tue", "Wed",
 					 "Thu", "Fri", "Sat" };
 	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr",
 					 "May", "Jun", "Jul", "Aug",
 					 "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	long year;
+	int64_t days;
+	int year, month, day, hour, min, sec;
 	int n;
 
 	if (out != NULL && out_size > 0)
@@ -438,20 +204,30 @@ int lv_adls_sign_date(time_t t, char *out, size_t out_size)
 		return -EINVAL;
 	if (out_size < LV_ADLS_SIGN_DATE_SIZE)
 		return -ERANGE;
-	if (gmtime_r(&t, &tm) == NULL)
+	if ((long long)t < YEAR0_SECS || (long long)t >= YEAR10000_SECS)
 		return -EOVERFLOW;
-	year = (long)tm.tm_year + 1900;
-	if (year < 0 || year > 9999 || tm.tm_wday < 0 || tm.tm_wday > 6 ||
-	    tm.tm_mon < 0 || tm.tm_mon > 11)
-		return -EOVERFLOW;
-	n = snprintf(out, out_size, "%s, %02d %s %04ld %02d:%02d:%02d GMT",
-		     wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], year,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec);
+	lv_time_civil((int64_t)t, &year, &month, &day, &hour, &min, &sec);
+	/* 1970-01-01 was a Thursday */
+	days = (int64_t)t >= 0 ? (int64_t)t / 86400 : -((-(int64_t)t + 86399) / 86400);
+	n = snprintf(out, out_size, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+		     wday[((days + 4) % 7 + 7) % 7], day, mon[month - 1], year,
+		     hour, min, sec);
 	if (n != LV_ADLS_SIGN_DATE_SIZE - 1) {
 		out[0] = '\0';
 		return -EOVERFLOW;
 	}
 	return 0;
+}
+
+int lv_adls_sign_date(time_t t, char *out, size_t out_size)
+{
+	return sign_err(date_fmt(t, out, out_size), "x-ms-date");
+}
+
+int lv_adls_sign_block_id(const void *data, size_t len, char *out,
+			  size_t out_size)
+{
+	return sign_err(lv_md5_base64(data, len, out, out_size), "block id");
 }
 
 /* ------------------------------------------------------------------ */
@@ -586,8 +362,8 @@ static int parse_query(struct sts_work *w, const char *q, size_t qlen)
 
 				if (i + 2 >= end)
 					return -EINVAL; /* truncated escape */
-				hi = hex_value(q[i + 1]);
-				lo = hex_value(q[i + 2]);
+				hi = lv_hex_value(q[i + 1]);
+				lo = lv_hex_value(q[i + 2]);
 				if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 					return -EINVAL;
 				w->scratch[o++] = (char)(hi * 16 + lo);
@@ -719,12 +495,11 @@ static int check_method(const char *m)
 	return 0;
 }
 
-int lv_adls_sign_string_to_sign(const char *account,
-				 const struct lv_adls_sign_request *req,
-				 char *out, size_t out_size)
+static int sts_build(const char *account, const struct lv_adls_sign_request *req,
+		     char *out, size_t out_size)
 {
 	struct sts_work *w = NULL;
-	struct sbuf s;
+	struct lv_buf s;
 	const char *path = NULL;
 	const char *query = NULL;
 	size_t path_len = 0;
@@ -746,6 +521,7 @@ int lv_adls_sign_string_to_sign(const char *account,
 	if (rc != 0)
 		return rc;
 
+	lv_buf_init(&s, out_size ? out_size - 1 : 0);
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -ENOMEM;
@@ -756,9 +532,8 @@ int lv_adls_sign_string_to_sign(const char *account,
 	if (rc != 0)
 		goto out;
 
-	sb_init(&s, out, out_size);
-	sb_str(&s, req->method);
-	sb_ch(&s, '\n');
+	adds(&s, &rc, req->method);
+	adds(&s, &rc, "\n");
 	for (i = 0; i < STD_COUNT; i++) {
 		if (i == STD_CONTENT_LENGTH) {
 			char num[24];
@@ -772,41 +547,47 @@ int lv_adls_sign_string_to_sign(const char *account,
 					rc = -EINVAL;
 					goto out;
 				}
-				sb_add(&s, num, (size_t)n);
+				add(&s, &rc, num, (size_t)n);
 			}
 		} else if (w->std_value[i] != NULL) {
-			sb_add(&s, w->std_value[i], w->std_len[i]);
+			add(&s, &rc, w->std_value[i], w->std_len[i]);
 		}
-		sb_ch(&s, '\n');
+		adds(&s, &rc, "\n");
 	}
 	for (i = 0; i < w->nx; i++) {
-		sb_str(&s, w->x[i].name);
-		sb_ch(&s, ':');
-		sb_add(&s, w->x[i].value, w->x[i].value_len);
-		sb_ch(&s, '\n');
+		adds(&s, &rc, w->x[i].name);
+		adds(&s, &rc, ":");
+		add(&s, &rc, w->x[i].value, w->x[i].value_len);
+		adds(&s, &rc, "\n");
 	}
-	sb_ch(&s, '/');
-	sb_str(&s, account);
+	adds(&s, &rc, "/");
+	adds(&s, &rc, account);
 	if (path_len == 0)
-		sb_ch(&s, '/');
+		adds(&s, &rc, "/");
 	else
-		sb_add(&s, path, path_len);
+		add(&s, &rc, path, path_len);
 	for (i = 0; i < w->nq; i++) {
 		if (i > 0 && strcmp(w->q[i].name, w->q[i - 1].name) == 0) {
-			sb_ch(&s, ',');
+			adds(&s, &rc, ",");
 		} else {
-			sb_ch(&s, '\n');
-			sb_str(&s, w->q[i].name);
-			sb_ch(&s, ':');
+			adds(&s, &rc, "\n");
+			adds(&s, &rc, w->q[i].name);
+			adds(&s, &rc, ":");
 		}
-		sb_str(&s, w->q[i].value);
+		adds(&s, &rc, w->q[i].value);
 	}
-	rc = sb_finish(&s);
 out:
+	rc = lv_codec_copy_out(&s, rc, out, out_size);
+	lv_buf_free(&s);
 	free(w);
-	if (rc != 0 && out_size > 0)
-		out[0] = '\0';
 	return rc;
+}
+
+int lv_adls_sign_string_to_sign(const char *account,
+				 const struct lv_adls_sign_request *req,
+				 char *out, size_t out_size)
+{
+	return sign_err(sts_build(account, req, out, out_size), "string-to-sign");
 }
 
 /* base64(HMAC-SHA256(key, msg)) into a MAC_B64_SIZE buffer. */
@@ -825,15 +606,15 @@ static int hmac_b64(const struct lv_adls_sign_key *key, const char *msg,
 		rc = -EIO;
 		goto out;
 	}
-	rc = lv_adls_sign_base64_encode(mac, mac_len, sig, sig_size);
+	rc = lv_base64_encode(mac, mac_len, sig, sig_size);
 out:
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return rc;
 }
 
-int lv_adls_sign_shared_key(const struct lv_adls_sign_key *key,
-			    const struct lv_adls_sign_request *req,
-			    char *out, size_t out_size)
+static int shared_key(const struct lv_adls_sign_key *key,
+		      const struct lv_adls_sign_request *req, char *out,
+		      size_t out_size)
 {
 	char *sts = NULL;
 	char sig[MAC_B64_SIZE];
@@ -847,8 +628,7 @@ int lv_adls_sign_shared_key(const struct lv_adls_sign_key *key,
 	sts = malloc(LV_ADLS_SIGN_STS_MAX);
 	if (sts == NULL)
 		return -ENOMEM;
-	rc = lv_adls_sign_string_to_sign(key->account, req, sts,
-					 LV_ADLS_SIGN_STS_MAX);
+	rc = sts_build(key->account, req, sts, LV_ADLS_SIGN_STS_MAX);
 	if (rc == -ERANGE)
 		rc = -ENAMETOOLONG;
 	if (rc != 0)
@@ -866,11 +646,18 @@ out:
 	return rc;
 }
 
+int lv_adls_sign_shared_key(const struct lv_adls_sign_key *key,
+			    const struct lv_adls_sign_request *req,
+			    char *out, size_t out_size)
+{
+	return sign_err(shared_key(key, req, out, out_size), "Shared Key signature");
+}
+
 /* ------------------------------------------------------------------ */
 /* SAS.                                                                */
 
-int lv_adls_sign_sas_normalize(const char *raw, size_t raw_len, char *out,
-			       size_t out_size)
+static int sas_normalize(const char *raw, size_t raw_len, char *out,
+			 size_t out_size)
 {
 	size_t start = 0;
 	size_t end = raw_len;
@@ -902,58 +689,19 @@ int lv_adls_sign_sas_normalize(const char *raw, size_t raw_len, char *out,
 	return 0;
 }
 
-int lv_adls_sign_sas_load(const char *path, char *out, size_t out_size)
+int lv_adls_sign_sas_normalize(const char *raw, size_t raw_len, char *out,
+			       size_t out_size)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	int fd = -1;
-	int rc = 0;
-
-	if (out != NULL && out_size > 0)
-		out[0] = '\0';
-	if (path == NULL || out == NULL)
-		return -EINVAL;
-	buf = malloc(SAS_FILE_MAX + 1);
-	if (buf == NULL)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + len, SAS_FILE_MAX + 1 - len);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > SAS_FILE_MAX) {
-			rc = -EFBIG;
-			goto out;
-		}
-	}
-	rc = lv_adls_sign_sas_normalize(buf, len, out, out_size);
-out:
-	if (fd >= 0)
-		close(fd);
-	OPENSSL_cleanse(buf, SAS_FILE_MAX + 1);
-	free(buf);
-	return rc;
+	return sign_err(sas_normalize(raw, raw_len, out, out_size), "SAS token");
 }
 
-int lv_adls_sign_sas_append(const char *url, const char *token, char *out,
-			    size_t out_size)
+static int sas_append(const char *url, const char *token, char *out,
+		      size_t out_size)
 {
 	char tok[LV_ADLS_SIGN_SAS_MAX + 1];
 	const char *q;
 	const char *sep;
-	struct sbuf s;
+	struct lv_buf s;
 	size_t ulen;
 	int rc;
 
@@ -967,7 +715,7 @@ int lv_adls_sign_sas_append(const char *url, const char *token, char *out,
 	q = strchr(url, '?');
 	if (q != NULL && find_sig(q + 1, strlen(q + 1)) >= 0)
 		return -EEXIST;
-	rc = lv_adls_sign_sas_normalize(token, strlen(token), tok, sizeof(tok));
+	rc = sas_normalize(token, strlen(token), tok, sizeof(tok));
 	if (rc != 0)
 		return rc;
 	if (q == NULL)
@@ -980,176 +728,61 @@ int lv_adls_sign_sas_append(const char *url, const char *token, char *out,
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
-	sb_init(&s, out, out_size);
-	sb_add(&s, url, ulen);
-	sb_str(&s, sep);
-	sb_str(&s, tok);
-	rc = sb_finish(&s);
+	lv_buf_init(&s, out_size ? out_size - 1 : 0);
+	add(&s, &rc, url, ulen);
+	adds(&s, &rc, sep);
+	adds(&s, &rc, tok);
+	rc = lv_codec_copy_out(&s, rc, out, out_size);
+	if (s.p != NULL)
+		OPENSSL_cleanse(s.p, s.cap);  /* it holds the token */
+	lv_buf_free(&s);
 out:
 	OPENSSL_cleanse(tok, sizeof(tok));
 	return rc;
 }
 
-static int check_version(const char *v)
+int lv_adls_sign_sas_append(const char *url, const char *token, char *out,
+			    size_t out_size)
 {
-	size_t i;
-
-	if (v == NULL || strlen(v) != 10)
-		return -EINVAL;
-	for (i = 0; i < 10; i++) {
-		if (i == 4 || i == 7) {
-			if (v[i] != '-')
-				return -EINVAL;
-		} else if (v[i] < '0' || v[i] > '9') {
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static const char *or_empty(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
-int lv_adls_sign_account_sas_string(const char *account,
-				    const struct lv_adls_sign_account_sas *sas,
-				    char *out, size_t out_size)
-{
-	const char *fields[9];
-	struct sbuf s;
-	size_t i;
-	int with_scope;
-	int rc;
-
-	if (out != NULL && out_size > 0)
-		out[0] = '\0';
-	if (sas == NULL || out == NULL)
-		return -EINVAL;
-	rc = check_account(account);
-	if (rc != 0)
-		return rc;
-	rc = check_version(sas->version);
-	if (rc != 0)
-		return rc;
-	if (strcmp(sas->version, ACCOUNT_SAS_MIN_VERSION) < 0)
-		return -EINVAL;
-	if (empty(sas->services) || empty(sas->resource_types) ||
-	    empty(sas->permissions) || empty(sas->expiry))
-		return -EINVAL;
-	with_scope = strcmp(sas->version, ACCOUNT_SAS_SCOPE_VERSION) >= 0;
-	if (!with_scope && !empty(sas->encryption_scope))
-		return -EINVAL;
-
-	/* A1: account\nsp\nss\nsrt\nst\nse\nsip\nspr\nsv\n[encryptionScope\n] */
-	fields[0] = sas->permissions;
-	fields[1] = sas->services;
-	fields[2] = sas->resource_types;
-	fields[3] = or_empty(sas->start);
-	fields[4] = sas->expiry;
-	fields[5] = or_empty(sas->ip);
-	fields[6] = or_empty(sas->protocol);
-	fields[7] = sas->version;
-	fields[8] = or_empty(sas->encryption_scope);
-	for (i = 0; i < 9; i++)
-		if (has_control(fields[i]))
-			return -EINVAL;
-
-	sb_init(&s, out, out_size);
-	sb_str(&s, account);
-	sb_ch(&s, '\n');
-	for (i = 0; i < (with_scope ? 9u : 8u); i++) {
-		sb_str(&s, fields[i]);
-		sb_ch(&s, '\n');
-	}
-	return sb_finish(&s);
-}
-
-static void sb_param(struct sbuf *s, const char *name, const char *value,
-		     int first)
-{
-	if (empty(value))
-		return;
-	if (!first)
-		sb_ch(s, '&');
-	sb_str(s, name);
-	sb_ch(s, '=');
-	sb_add_encoded(s, value, strlen(value), 0);
-}
-
-int lv_adls_sign_account_sas(const struct lv_adls_sign_key *key,
-			     const struct lv_adls_sign_account_sas *sas,
-			     char *out, size_t out_size)
-{
-	char *sts = NULL;
-	char sig[MAC_B64_SIZE];
-	struct sbuf s;
-	int rc;
-
-	if (out != NULL && out_size > 0)
-		out[0] = '\0';
-	if (key == NULL || sas == NULL || out == NULL)
-		return -EINVAL;
-	sts = malloc(LV_ADLS_SIGN_SAS_MAX);
-	if (sts == NULL)
-		return -ENOMEM;
-	rc = lv_adls_sign_account_sas_string(key->account, sas, sts,
-					     LV_ADLS_SIGN_SAS_MAX);
-	if (rc == -ERANGE)
-		rc = -ENAMETOOLONG;
-	if (rc != 0)
-		goto out;
-	rc = hmac_b64(key, sts, sig, sizeof(sig));
-	if (rc != 0)
-		goto out;
-	sb_init(&s, out, out_size);
-	sb_param(&s, "sv", sas->version, 1);
-	sb_param(&s, "ss", sas->services, 0);
-	sb_param(&s, "srt", sas->resource_types, 0);
-	sb_param(&s, "sp", sas->permissions, 0);
-	sb_param(&s, "st", sas->start, 0);
-	sb_param(&s, "se", sas->expiry, 0);
-	sb_param(&s, "sip", sas->ip, 0);
-	sb_param(&s, "spr", sas->protocol, 0);
-	sb_param(&s, "ses", sas->encryption_scope, 0);
-	sb_param(&s, "sig", sig, 0);
-	rc = sb_finish(&s);
-out:
-	free(sts);
-	OPENSSL_cleanse(sig, sizeof(sig));
-	if (rc != 0 && out_size > 0)
-		out[0] = '\0';
-	return rc;
+	return sign_err(sas_append(url, token, out, out_size), "SAS URL");
 }
 
 /* ------------------------------------------------------------------ */
 /* Redaction.                                                          */
 
-int lv_adls_sign_redact(const char *url, char *out, size_t out_size)
+static int redact(const char *url, char *out, size_t out_size)
 {
-	struct sbuf s;
+	struct lv_buf s;
 	size_t n;
 	size_t i = 0;
+	int rc = 0;
 
 	if (out != NULL && out_size > 0)
 		out[0] = '\0';
 	if (url == NULL || out == NULL)
 		return -EINVAL;
 	n = strlen(url);
-	sb_init(&s, out, out_size);
-	while (i < n && s.err == 0) {
+	lv_buf_init(&s, out_size ? out_size - 1 : 0);
+	while (i < n && rc == 0) {
 		int at_param = i == 0 || url[i - 1] == '?' || url[i - 1] == '&';
 
 		if (at_param && n - i >= 4 && strncasecmp(url + i, "sig=", 4) == 0) {
-			sb_add(&s, url + i, 4);
-			sb_str(&s, "REDACTED");
+			add(&s, &rc, url + i, 4);
+			adds(&s, &rc, "REDACTED");
 			i += 4;
 			while (i < n && url[i] != '&' && url[i] != '#')
 				i++;
 			continue;
 		}
-		sb_ch(&s, url[i]);
+		add(&s, &rc, url + i, 1);
 		i++;
 	}
-	return sb_finish(&s);
+	rc = lv_codec_copy_out(&s, rc, out, out_size);
+	lv_buf_free(&s);
+	return rc;
+}
+
+int lv_adls_sign_redact(const char *url, char *out, size_t out_size)
+{
+	return sign_err(redact(url, out, out_size), "redacted URL");
 }

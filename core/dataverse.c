@@ -36,13 +36,12 @@
 
 struct lv_dv {
 	struct lv_http *http;
-	struct lv_oauth oauth;
+	struct lv_oauth *oauth;
 	char origin[512];         /* scheme://host[:port] */
 	char api[600];            /* origin + /api/data/v9.2/ */
 	unsigned page_size;
-	unsigned retry_base_ms, retry_tries;
+	struct lv_http_retry retry;
 	char code[64];            /* error.code of the last failed request */
-	unsigned seed;
 };
 
 static int origin_of(const char *url, char *out, size_t len)
@@ -63,7 +62,6 @@ static int origin_of(const char *url, char *out, size_t len)
 
 int lv_dv_new(const struct lv_dv_conf *c, struct lv_dv **out)
 {
-	struct lv_http_opts ho = { c->ca_file, 300, 30 };
 	struct lv_dv *dv;
 	char token_url[1024], scope[600];
 	int rc;
@@ -84,15 +82,13 @@ int lv_dv_new(const struct lv_dv_conf *c, struct lv_dv **out)
 		snprintf(token_url, sizeof(token_url),
 			 "https://login.microsoftonline.com/%s/oauth2/v2.0/token", c->tenant_id);
 	snprintf(scope, sizeof(scope), "%s/.default", dv->origin);
-	rc = lv_http_new(&ho, &dv->http);
+	rc = lv_http_client_init(c->ca_file, 300, c->retry_base_ms, c->retry_tries,
+				 &dv->http, &dv->retry);
 	if (!rc)
-		rc = lv_oauth_init(&dv->oauth, token_url, c->client_id, c->secret, scope);
+		rc = lv_oauth_new(token_url, c->client_id, c->secret, scope, &dv->oauth);
 	if (rc)
 		goto out;
 	dv->page_size = c->page_size ? c->page_size : 5000;
-	dv->retry_base_ms = c->retry_base_ms ? c->retry_base_ms : 1000;
-	dv->retry_tries = c->retry_tries ? c->retry_tries : 8;
-	dv->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	*out = dv;
 	return 0;
 out:
@@ -104,7 +100,7 @@ void lv_dv_free(struct lv_dv *dv)
 {
 	if (!dv)
 		return;
-	lv_oauth_free(&dv->oauth);
+	lv_oauth_free(dv->oauth);
 	lv_http_free(dv->http);
 	free(dv);
 }
@@ -140,17 +136,6 @@ int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
 
 /* --- requests ---------------------------------------------------------------- */
 
-static void backoff(struct lv_dv *dv, unsigned attempt, long retry_after)
-{
-	lv_http_backoff(dv->retry_base_ms, attempt, retry_after, &dv->seed);
-}
-
-static int retryable(long status)
-{
-	return status == 408 || status == 429 || status == 500 || status == 502 ||
-	       status == 503 || status == 504;
-}
-
 /* Error text of a Dataverse error body, into the thread's detail. */
 static int remote_error(struct lv_dv *dv, const char *url, struct lv_http_resp *r)
 {
@@ -185,9 +170,9 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 	for (unsigned attempt = 0;; attempt++) {
 		int n = 0;
 
-		rc = lv_oauth_token(&dv->oauth, dv->http, renewed == 1, &token);
-		if (rc == LV_ETRANSPORT && attempt + 1 < dv->retry_tries) {
-			backoff(dv, attempt, -1);
+		rc = lv_oauth_token(dv->oauth, dv->http, renewed == 1, &token);
+		if (rc == LV_ETRANSPORT && attempt + 1 < dv->retry.tries) {
+			lv_http_backoff(&dv->retry, attempt, -1);
 			continue;
 		}
 		if (rc)
@@ -206,8 +191,8 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 		rc = lv_http_request(dv->http, "GET", url, hdrs, NULL, 0, r);
 		memset(auth, 0, sizeof(auth));
 		if (rc == LV_ETRANSPORT) {
-			if (attempt + 1 < dv->retry_tries) {
-				backoff(dv, attempt, -1);
+			if (attempt + 1 < dv->retry.tries) {
+				lv_http_backoff(&dv->retry, attempt, -1);
 				continue;
 			}
 			return lv_err_set(rc, "%s: %s (after %u tries)", dv->origin, r->error,
@@ -224,8 +209,8 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 			renewed = 1;  /* renew the token once, then retry */
 			continue;
 		}
-		if (retryable(r->status) && attempt + 1 < dv->retry_tries) {
-			backoff(dv, attempt, r->status == 429 ? r->retry_after : -1);
+		if (lv_http_retryable(r->status) && attempt + 1 < dv->retry.tries) {
+			lv_http_backoff(&dv->retry, attempt, r->status == 429 ? r->retry_after : -1);
 			continue;
 		}
 		return remote_error(dv, url, r);

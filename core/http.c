@@ -7,8 +7,11 @@
  * Redirects are not followed: neither Dataverse nor Blob storage sends
  * them for the calls we make, and following one could carry a bearer
  * token to another host.
+ *
+ * The setup both remote clients share (timeouts, CA, the retry policy and
+ * which statuses are worth a retry) is here too, so the Dataverse source
+ * and the Blob sink cannot drift apart in how they treat a server.
  */
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lakeview/err.h"
 #include "lakeview/http.h"
@@ -232,29 +236,27 @@ out:
 	return rc;
 }
 
-int lv_http_escape(const char *s, struct lv_buf *out)
+int lv_http_client_init(const char *ca_file, long timeout, unsigned base_ms,
+			unsigned tries, struct lv_http **h,
+			struct lv_http_retry *retry)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	int rc = 0;
+	struct lv_http_opts ho = { ca_file, timeout, 30 };
 
-	for (; *s && !rc; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			rc = lv_buf_addc(out, (char)c);
-		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-			rc = lv_buf_add(out, e, 3);
-		}
-	}
-	return rc;
+	retry->base_ms = base_ms ? base_ms : 1000;
+	retry->tries = tries ? tries : 8;
+	retry->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	return lv_http_new(&ho, h);
 }
 
-void lv_http_backoff(unsigned base_ms, unsigned attempt, long retry_after,
-		     unsigned *seed)
+int lv_http_retryable(long status)
 {
-	unsigned long ms, cap = 60000, exp = base_ms;
+	return status == 408 || status == 429 || status == 500 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
+void lv_http_backoff(struct lv_http_retry *r, unsigned attempt, long retry_after)
+{
+	unsigned long ms, cap = 60000, exp = r->base_ms;
 	struct timespec ts;
 
 	if (retry_after >= 0) {
@@ -264,7 +266,7 @@ void lv_http_backoff(unsigned base_ms, unsigned attempt, long retry_after,
 			exp *= 2;
 		if (exp > cap)
 			exp = cap;
-		ms = (unsigned long)rand_r(seed) % (exp + 1);
+		ms = (unsigned long)rand_r(&r->seed) % (exp + 1);
 	}
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jrow.h"
+#include "lakeview/codec.h"
 #include "lakeview/err.h"
 
 #define SCRATCH_MAX ((size_t)64 << 20)
@@ -111,24 +112,13 @@ static void ws(struct cursor *c)
 		c->p++;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static int hex4(struct cursor *c, unsigned *v)
 {
 	*v = 0;
 	if (c->e - c->p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(c->p[i]);
+		int h = lv_hex_value(c->p[i]);
 
 		if (h < 0)
 			return -1;

@@ -4,7 +4,8 @@
  * The token endpoint's errors (AADSTS codes) are quoted in the detail so
  * a person sees "invalid_client: AADSTS7000215: Invalid client secret"
  * rather than "400"; the form we POSTed is never quoted, since it holds
- * the secret.
+ * the secret. struct lv_oauth is defined here only, so the secret is
+ * reachable from this file alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,28 +15,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lakeview/time.h"
+#include "lakeview/codec.h"
 #include "lakeview/err.h"
 #include "lakeview/oauth.h"
-#include "lakeview/store.h"
+#include "lakeview/time.h"
 
 #define TOKEN_BODY_MAX (256 * 1024)
 #define SECRET_MAX 4096
 
-int lv_oauth_init(struct lv_oauth *o, const char *token_url,
-		  const char *client_id, const char *secret, const char *scope)
-{
-	memset(o, 0, sizeof(*o));
-	o->token_url = strdup(token_url);
-	o->client_id = strdup(client_id);
-	o->secret = strdup(secret);
-	o->scope = strdup(scope);
-	if (!o->token_url || !o->client_id || !o->secret || !o->scope) {
-		lv_oauth_free(o);
-		return -ENOMEM;
-	}
-	return 0;
-}
+struct lv_oauth {
+	char *token_url;
+	char *client_id;
+	char *secret;
+	char *scope;
+	char token[LV_OAUTH_TOKEN_MAX];
+	int64_t renew_at;      /* when to fetch a new token */
+};
 
 static void wipe(char *s)
 {
@@ -47,15 +42,48 @@ static void wipe(char *s)
 	}
 }
 
+int lv_oauth_new(const char *token_url, const char *client_id,
+		 const char *secret, const char *scope, struct lv_oauth **out)
+{
+	struct lv_oauth *o = calloc(1, sizeof(*o));
+
+	*out = NULL;
+	if (!o)
+		return -ENOMEM;
+	o->token_url = strdup(token_url);
+	o->client_id = strdup(client_id);
+	o->secret = strdup(secret);
+	o->scope = strdup(scope);
+	if (!o->token_url || !o->client_id || !o->secret || !o->scope) {
+		lv_oauth_free(o);
+		return -ENOMEM;
+	}
+	*out = o;
+	return 0;
+}
+
+int lv_oauth_dup(const struct lv_oauth *o, struct lv_oauth **out)
+{
+	int rc = lv_oauth_new(o->token_url, o->client_id, o->secret, o->scope, out);
+
+	if (rc)
+		return rc;
+	memcpy((*out)->token, o->token, sizeof(o->token));
+	(*out)->renew_at = o->renew_at;
+	return 0;
+}
+
 void lv_oauth_free(struct lv_oauth *o)
 {
+	if (!o)
+		return;
 	wipe(o->secret);
 	wipe(o->token);
 	free(o->token_url);
 	free(o->client_id);
 	free(o->secret);
 	free(o->scope);
-	memset(o, 0, sizeof(*o));
+	free(o);
 }
 
 int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
@@ -78,15 +106,15 @@ int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
 	lv_http_resp_init(&r, TOKEN_BODY_MAX);
 	rc = lv_buf_adds(&form, "grant_type=client_credentials&client_id=");
 	if (!rc)
-		rc = lv_http_escape(o->client_id, &form);
+		rc = lv_url_encode(&form, o->client_id, 0);
 	if (!rc)
 		rc = lv_buf_adds(&form, "&client_secret=");
 	if (!rc)
-		rc = lv_http_escape(o->secret, &form);
+		rc = lv_url_encode(&form, o->secret, 0);
 	if (!rc)
 		rc = lv_buf_adds(&form, "&scope=");
 	if (!rc)
-		rc = lv_http_escape(o->scope, &form);
+		rc = lv_url_encode(&form, o->scope, 0);
 	if (rc)
 		goto out;
 	rc = lv_http_request(h, "POST", o->token_url, hdrs, form.p, form.len, &r);

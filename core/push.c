@@ -18,7 +18,9 @@
  *    committed blocks) and gets only the blocks that differ.
  *  - Each file's completion is recorded (path -> inode, generation, size,
  *    ETag, time) in its own small commit, so a push killed anywhere
- *    resumes with what is already done.
+ *    resumes with what is already done. Every such write is a struct
+ *    lv_wtxn (commit_one), like any other change to the store; the reads
+ *    use plain read transactions.
  */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -28,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "adls_i.h"
+#include "lakeview/push.h"
 #include "lakeview/time.h"
 #include "lakeview/err.h"
 #include "lakeview/tree.h"
@@ -135,37 +138,66 @@ static int rec_get(MDB_txn *txn, struct lv_store *st, const char *path,
 	return 0;
 }
 
-static int rec_put(struct lv_store *st, const char *path, const struct pushrec *pr)
+/* Make one change in a store commit of its own, through struct lv_wtxn
+ * like every change to the store (store_i.h). */
+static int commit_one(struct lv_store *st, int (*fn)(struct lv_wtxn *w, void *arg),
+		      void *arg)
 {
-	MDB_txn *txn;
-	MDB_val k = { strlen(path), (void *)path }, d = { sizeof(*pr), (void *)pr };
-	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	struct lv_wtxn w;
+	int rc = lv_wtxn_begin(st, &w);
 
 	if (rc)
 		return rc;
-	rc = pr ? mdb_put(txn, st->pushed, &k, &d, 0) : mdb_del(txn, st->pushed, &k, NULL);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
+	rc = fn(&w, arg);
 	if (rc) {
-		mdb_txn_abort(txn);
+		lv_wtxn_abort(&w);
 		return rc;
 	}
-	return mdb_txn_commit(txn);
+	return lv_wtxn_commit(&w);
+}
+
+struct rec_change {
+	const char *path;
+	const struct pushrec *pr;  /* NULL: forget the record */
+};
+
+static int rec_write(struct lv_wtxn *w, void *arg)
+{
+	const struct rec_change *c = arg;
+	MDB_val k = { strlen(c->path), (void *)c->path };
+	MDB_val d = { sizeof(*c->pr), (void *)c->pr };
+	int rc;
+
+	if (c->pr)
+		rc = mdb_put(w->txn, w->st->pushed, &k, &d, 0);
+	else
+		rc = mdb_del(w->txn, w->st->pushed, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int rec_put(struct lv_store *st, const char *path, const struct pushrec *pr)
+{
+	struct rec_change c = { path, pr };
+
+	return commit_one(st, rec_write, &c);
+}
+
+struct meta_change {
+	const char *key, *value;
+};
+
+static int meta_write(struct lv_wtxn *w, void *arg)
+{
+	const struct meta_change *c = arg;
+
+	return lv_meta_put_str(w->txn, w->st, c->key, c->value);
 }
 
 static int meta_str(struct lv_store *st, const char *key, const char *v)
 {
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	struct meta_change c = { key, v };
 
-	if (rc)
-		return rc;
-	rc = lv_meta_put_str(txn, st, key, v);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return mdb_txn_commit(txn);
+	return commit_one(st, meta_write, &c);
 }
 
 static const char *ctype_of(const char *path)
@@ -326,7 +358,7 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, struct lv_adls_qu
 {
 	struct upload u;
 	unsigned char digest[EVP_MAX_MD_SIZE];
-	char md5[LV_ADLS_SIGN_MD5_B64_SIZE];
+	char md5[LV_MD5_B64_SIZE];
 	unsigned dl = 0;
 	size_t nchunks;
 	int rc;
@@ -370,7 +402,7 @@ static int upload_file(struct lv_reader *r, struct lv_adls *a, struct lv_adls_qu
 	if (rc)
 		goto out;
 	if (EVP_DigestFinal_ex(u.md5, digest, &dl) != 1 ||
-	    lv_adls_sign_base64_encode(digest, dl, md5, sizeof(md5))) {
+	    lv_base64_encode(digest, dl, md5, sizeof(md5))) {
 		rc = -EIO;
 		goto out;
 	}
@@ -568,19 +600,15 @@ int lv_push_pending(struct lv_store *st, struct lv_push_pending *out)
 	return rc;
 }
 
+static int forget_all(struct lv_wtxn *w, void *arg)
+{
+	(void)arg;
+	return mdb_drop(w->txn, w->st->pushed, 0);
+}
+
 int lv_push_forget(struct lv_store *st)
 {
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-
-	if (rc)
-		return rc;
-	rc = mdb_drop(txn, st->pushed, 0);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return mdb_txn_commit(txn);
+	return commit_one(st, forget_all, NULL);
 }
 
 struct named {
@@ -592,30 +620,22 @@ static int cmp_named(const void *a, const void *b)
 	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
-int lv_push_verify(struct lv_store *st, const char *const *names,
-		   const char *const *etags, size_t n)
+struct verify {
+	struct named *sorted;
+	size_t n;
+};
+
+/* Drop the records the container contradicts (missing or another ETag). */
+static int verify_records(struct lv_wtxn *w, void *arg)
 {
-	struct named *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	MDB_txn *txn;
+	const struct verify *v = arg;
 	MDB_cursor *cur;
 	MDB_val k, d;
 	int rc;
 
-	if (!sorted)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		sorted[i].name = names[i];
-		sorted[i].etag = etags ? etags[i] : "";
-	}
-	qsort(sorted, n, sizeof(*sorted), cmp_named);
-	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	rc = mdb_cursor_open(w->txn, w->st->pushed, &cur);
 	if (rc)
-		goto out;
-	rc = mdb_cursor_open(txn, st->pushed, &cur);
-	if (rc) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
+		return rc;
 	rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
 	while (rc == 0) {
 		char path[LV_PATH_MAX + 1];
@@ -625,7 +645,7 @@ int lv_push_verify(struct lv_store *st, const char *const *names,
 		if (k.mv_size <= LV_PATH_MAX) {
 			memcpy(path, k.mv_data, k.mv_size);
 			path[k.mv_size] = '\0';
-			hit = bsearch(&key, sorted, n, sizeof(*sorted), cmp_named);
+			hit = bsearch(&key, v->sorted, v->n, sizeof(*v->sorted), cmp_named);
 			memset(&pr, 0, sizeof(pr));
 			if (d.mv_size == sizeof(pr))
 				memcpy(&pr, d.mv_data, sizeof(pr));
@@ -638,13 +658,23 @@ int lv_push_verify(struct lv_store *st, const char *const *names,
 		rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	if (rc)
-		mdb_txn_abort(txn);
-	else
-		rc = mdb_txn_commit(txn);
-out:
-	free(sorted);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int lv_push_verify(struct lv_store *st, const char *const *names,
+		   const char *const *etags, size_t n)
+{
+	struct verify v = { malloc((n ? n : 1) * sizeof(*v.sorted)), n };
+	int rc;
+
+	if (!v.sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v.sorted[i].name = names[i];
+		v.sorted[i].etag = etags ? etags[i] : "";
+	}
+	qsort(v.sorted, n, sizeof(*v.sorted), cmp_named);
+	rc = commit_one(st, verify_records, &v);
+	free(v.sorted);
 	return rc;
 }

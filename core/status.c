@@ -12,7 +12,7 @@
 
 #include "lake_i.h"
 #include "lakeview/time.h"
-#include "lakeview/adls.h"
+#include "lakeview/push.h"
 #include "lakeview/csv.h"
 #include "lakeview/status.h"
 

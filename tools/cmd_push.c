@@ -17,6 +17,7 @@
 
 #include "lakectl.h"
 #include "lakeview/adls.h"
+#include "lakeview/push.h"
 
 static const char push_help[] =
 	"usage: lakectl push --store DIR\n"

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "lakectl.h"
-#include "lakeview/adls.h"
+#include "lakeview/push.h"
 #include "lakeview/status.h"
 #include "lakeview/table.h"
 

@@ -1,6 +1,5 @@
 /*
- * lakeview/adls_sign.h - Azure Storage request signing (Shared Key, SAS)
- * and the small encoders the Blob client needs around it.
+ * lakeview/adls_sign.h - Azure Storage request signing (Shared Key, SAS).
  *
  * Why this module is shaped this way
  * ----------------------------------
@@ -8,7 +7,9 @@
  * adls-blob.md, A1/A2). Every request is authorised either by a Shared Key
  * "Authorization" header or by a SAS token in the query. Signing is the one
  * part of the client where a single wrong byte gives an opaque 403, so it
- * lives alone here, with no I/O and no HTTP library:
+ * lives alone here, with no I/O (it reads no files: the key or SAS comes
+ * in as a string, see lv_secret_load() in oauth.h) and no HTTP library.
+ * The encodings it relies on (base64, MD5, percent-encoding) are codec.h's.
  *
  *  - A request is described as plain data (struct lv_adls_sign_request:
  *    method, full URL, header name/value pairs, body length). The client
@@ -36,7 +37,7 @@
  *  - Where Azure, the Azure SDKs and Azurite could disagree, the signer
  *    refuses instead of guessing (-EINVAL): a query value holding a raw '='
  *    (Azurite silently drops such a parameter from its string-to-sign, Azure
- *    does not: percent-encode it, e.g. with lv_adls_sign_url_encode()), a
+ *    does not: percent-encode it, e.g. with lv_url_encode_str()), a
  *    query parameter without '=', a query name needing decoding, a header
  *    given twice, both Date and x-ms-date (A1 says the Date line is then
  *    empty, but Azurite, like the C++ SDK, signs the Date value: tested),
@@ -58,10 +59,12 @@
  *    lv_adls_sign_redact() before any URL reaches a log line.
  *
  * Every buffer has a named ceiling (LV_ADLS_SIGN_*_MAX / *_SIZE below).
- * Functions never block, never allocate more than one bounded work area,
- * and are thread-safe (no static mutable state).
+ * Functions never block, allocate only bounded work areas, and are
+ * thread-safe (no static mutable state; the error detail is per thread).
  *
- * Error convention (all int functions): 0 on success, or a negative errno:
+ * Errors follow the library's contract (lakeview/err.h): every int
+ * function returns 0 or a code lv_strerror() names, and on error sets the
+ * detail (lv_err_detail()) to what failed and why. The codes:
  *   -EINVAL        malformed or ambiguous input (see above), NULL argument
  *   -ENAMETOOLONG  an input exceeds its named ceiling (URL, account, ...)
  *   -E2BIG         more headers or query parameters than the ceiling
@@ -71,7 +74,7 @@
  * On any error an output string buffer with out_size > 0 is set to "", so a
  * half-written (possibly secret-bearing) string never escapes.
  *
- * Link with libcrypto (pkg-config openssl).
+ * Part of liblakeview: uses codec.c, time.c, err.c and libcrypto.
  */
 #ifndef LAKEVIEW_ADLS_SIGN_H
 #define LAKEVIEW_ADLS_SIGN_H
@@ -79,6 +82,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "lakeview/codec.h"
 
 /**
  * x-ms-version the project pins: GA on Azure, accepted by Azurite 3.35.0
@@ -108,15 +113,11 @@
 #define LV_ADLS_SIGN_AUTH_SIZE (10 + LV_ADLS_SIGN_ACCOUNT_MAX + 1 + 44 + 1)
 /** Buffer size for an x-ms-date value ("Tue, 24 Nov 2026 18:50:00 GMT" + NUL). */
 #define LV_ADLS_SIGN_DATE_SIZE 30
-/** Length of base64(MD5) (Content-MD5 and block ids): always 24. */
-#define LV_ADLS_SIGN_MD5_B64_LEN 24
-/** Buffer size for base64(MD5) + NUL. */
-#define LV_ADLS_SIGN_MD5_B64_SIZE (LV_ADLS_SIGN_MD5_B64_LEN + 1)
 /** Length of a block id from lv_adls_sign_block_id(): always 24. */
-#define LV_ADLS_SIGN_BLOCK_ID_LEN LV_ADLS_SIGN_MD5_B64_LEN
+#define LV_ADLS_SIGN_BLOCK_ID_LEN LV_MD5_B64_LEN
 /** Buffer size for a block id + NUL. */
 #define LV_ADLS_SIGN_BLOCK_ID_SIZE (LV_ADLS_SIGN_BLOCK_ID_LEN + 1)
-/** Longest SAS token (after trimming), and largest SAS file read. */
+/** Longest SAS token (after trimming). */
 #define LV_ADLS_SIGN_SAS_MAX 4096
 
 /** Account name plus decoded account key. Treat as secret; wipe when done. */
@@ -150,25 +151,6 @@ struct lv_adls_sign_request {
 	const struct lv_adls_sign_header *headers;
 	size_t n_headers;
 	uint64_t content_length;
-};
-
-/**
- * Account SAS parameters (A1 "SAS"). Required: version, services,
- * resource_types, permissions, expiry. Optional (NULL or ""): start, ip,
- * protocol, encryption_scope (the latter only for version >= 2020-12-06).
- * Values are used as given (e.g. expiry "2026-11-25T00:00:00Z",
- * protocol "https,http"); they must not contain control characters.
- */
-struct lv_adls_sign_account_sas {
-	const char *version;        /**< sv, "YYYY-MM-DD" */
-	const char *services;       /**< ss, e.g. "b" */
-	const char *resource_types; /**< srt, e.g. "sco" */
-	const char *permissions;    /**< sp, e.g. "rwdlac" */
-	const char *start;          /**< st, optional */
-	const char *expiry;         /**< se */
-	const char *ip;             /**< sip, optional */
-	const char *protocol;       /**< spr, optional */
-	const char *encryption_scope; /**< ses, optional, sv >= 2020-12-06 */
 };
 
 /**
@@ -250,74 +232,20 @@ int lv_adls_sign_shared_key(const struct lv_adls_sign_key *key,
 int lv_adls_sign_date(time_t t, char *out, size_t out_size);
 
 /**
- * Base64-encode bytes (RFC 4648, standard alphabet, with '=' padding).
- *
- * @param in        bytes (may be NULL when in_len is 0).
- * @param in_len    number of bytes.
- * @param out       receives 4*ceil(in_len/3) characters + NUL.
- * @param out_size  size of out.
- * @return 0; -EINVAL (NULL); -ERANGE (out too small).
- */
-int lv_adls_sign_base64_encode(const void *in, size_t in_len, char *out,
-			       size_t out_size);
-
-/**
- * Decode padded standard base64 (RFC 4648). Strict: the length must be a
- * multiple of 4, '=' only as final padding, no whitespace, and the unused
- * bits of the last group must be zero (canonical encoding).
- *
- * @param in        NUL-terminated base64 text.
- * @param out       receives the bytes (not NUL-terminated).
- * @param out_size  capacity of out in bytes.
- * @param out_len   receives the number of bytes written.
- * @return 0; -EINVAL (NULL, malformed input); -ERANGE (out too small).
- */
-int lv_adls_sign_base64_decode(const char *in, unsigned char *out,
-			       size_t out_size, size_t *out_len);
-
-/**
- * MD5 of bytes, base64-encoded: the value of a Content-MD5 or
- * x-ms-blob-content-md5 header.
- *
- * @param data      bytes (may be NULL when len is 0).
- * @param len       number of bytes.
- * @param out       receives LV_ADLS_SIGN_MD5_B64_LEN chars + NUL.
- * @param out_size  at least LV_ADLS_SIGN_MD5_B64_SIZE.
- * @return 0; -EINVAL (NULL); -ERANGE (out too small); -EIO (OpenSSL
- *         refused MD5, e.g. a FIPS-only provider).
- */
-int lv_adls_sign_md5_base64(const void *data, size_t len, char *out,
-			    size_t out_size);
-
-/**
  * Content-derived Put Block id: base64(MD5(data)), always
  * LV_ADLS_SIGN_BLOCK_ID_LEN characters, so all ids of a blob have the same
  * length and an unchanged chunk keeps its id. The id contains '+', '/' and
- * '=': percent-encode it (lv_adls_sign_url_encode()) for the blockid query
+ * '=': percent-encode it (lv_url_encode_str()) for the blockid query
  * parameter; use it raw inside the <BlockList> XML body.
  *
  * @param data      block bytes (may be NULL when len is 0).
  * @param len       number of bytes.
  * @param out       receives the id + NUL.
  * @param out_size  at least LV_ADLS_SIGN_BLOCK_ID_SIZE.
- * @return as lv_adls_sign_md5_base64().
+ * @return as lv_md5_base64() (codec.h).
  */
 int lv_adls_sign_block_id(const void *data, size_t len, char *out,
 			  size_t out_size);
-
-/**
- * Percent-encode a string for a URL: every byte except the RFC 3986
- * unreserved set [A-Za-z0-9-._~] (and '/' when keep_slash is non-zero,
- * for blob paths) becomes %XX with upper-case hex.
- *
- * @param in          NUL-terminated input.
- * @param keep_slash  non-zero to leave '/' as is.
- * @param out         receives the encoded string + NUL.
- * @param out_size    size of out (3*strlen(in)+1 always suffices).
- * @return 0; -EINVAL (NULL); -ERANGE (out too small).
- */
-int lv_adls_sign_url_encode(const char *in, int keep_slash, char *out,
-			    size_t out_size);
 
 /**
  * Normalise a SAS token as read from a file or the environment: strip
@@ -335,20 +263,6 @@ int lv_adls_sign_sas_normalize(const char *raw, size_t raw_len, char *out,
 			       size_t out_size);
 
 /**
- * Read a SAS token file (at most LV_ADLS_SIGN_SAS_MAX bytes plus
- * surrounding whitespace) and normalise it with lv_adls_sign_sas_normalize().
- * Blocks on file I/O.
- *
- * @param path      file to read.
- * @param out       receives the token + NUL.
- * @param out_size  size of out.
- * @return 0; -errno from open/read; -EFBIG (file larger than
- *         2*LV_ADLS_SIGN_SAS_MAX bytes); the errors of
- *         lv_adls_sign_sas_normalize().
- */
-int lv_adls_sign_sas_load(const char *path, char *out, size_t out_size);
-
-/**
  * Append a SAS token to a URL: "?token" when the URL has no query,
  * "&token" when it has one, and just "token" when it already ends in '?'
  * or '&'. The token is normalised first (lv_adls_sign_sas_normalize()).
@@ -363,40 +277,6 @@ int lv_adls_sign_sas_load(const char *path, char *out, size_t out_size);
  */
 int lv_adls_sign_sas_append(const char *url, const char *token, char *out,
 			    size_t out_size);
-
-/**
- * Build the account SAS string-to-sign (A1 "SAS"):
- * account\nsp\nss\nsrt\nst\nse\nsip\nspr\nsv\n, plus encryptionScope\n
- * for sv >= 2020-12-06.
- *
- * @param account   account name.
- * @param sas       parameters.
- * @param out       receives the string + NUL.
- * @param out_size  size of out.
- * @return 0; -EINVAL (NULL, missing required field, version not
- *         "YYYY-MM-DD", encryption_scope with sv < 2020-12-06, control
- *         characters); -ERANGE (out too small).
- */
-int lv_adls_sign_account_sas_string(const char *account,
-				    const struct lv_adls_sign_account_sas *sas,
-				    char *out, size_t out_size);
-
-/**
- * Generate an account SAS token (no leading '?'):
- * "sv=..&ss=..&srt=..&sp=..[&st=..]&se=..[&sip=..][&spr=..][&ses=..]&sig=..",
- * every value percent-encoded, sig = base64(HMAC-SHA256(key, string)).
- * Service SAS is not provided: the shared reference gives no verified
- * layout for it.
- *
- * @param key       account and key.
- * @param sas       parameters.
- * @param out       receives the token + NUL.
- * @param out_size  size of out (LV_ADLS_SIGN_SAS_MAX suffices for sane values).
- * @return 0; errors of lv_adls_sign_account_sas_string(); -EIO (HMAC).
- */
-int lv_adls_sign_account_sas(const struct lv_adls_sign_key *key,
-			     const struct lv_adls_sign_account_sas *sas,
-			     char *out, size_t out_size);
 
 /**
  * Copy a URL (or a bare SAS token) for logging with the value of every

@@ -65,16 +65,33 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 		    const char *const *headers, const void *body, size_t len,
 		    struct lv_http_resp *r) __attribute__((warn_unused_result));
 
+/** How a client retries: one policy for the Dataverse and Blob clients. */
+struct lv_http_retry {
+	unsigned base_ms;      /**< first backoff step in ms */
+	unsigned tries;        /**< attempts in all, the first one included */
+	unsigned seed;         /**< rand_r state of the jitter */
+};
+
+/**
+ * Set up a remote client the one way both remote clients do: a connection
+ * (lv_http_new()) trusting @p ca_file (or the system CAs when NULL), with a
+ * whole-request timeout of @p timeout seconds and a 30 s connect timeout;
+ * and its retry policy: @p base_ms (0: 1000) and @p tries (0: 8), with a
+ * fresh jitter seed. @return 0 or -ENOMEM (nothing to free then).
+ */
+int lv_http_client_init(const char *ca_file, long timeout, unsigned base_ms,
+			unsigned tries, struct lv_http **h,
+			struct lv_http_retry *retry)
+	__attribute__((warn_unused_result));
+
+/** Is HTTP @p status worth another try: 408, 429, 500, 502, 503, 504? */
+int lv_http_retryable(long status);
+
 /**
  * Sleep before retry @p attempt (0-based): @p retry_after seconds when the
  * server said (>= 0), else full jitter: a random time up to
- * min(60 s, base_ms * 2^attempt). @p seed is the caller's rand_r state.
+ * min(60 s, r->base_ms * 2^attempt), drawn from r->seed.
  */
-void lv_http_backoff(unsigned base_ms, unsigned attempt, long retry_after,
-		     unsigned *seed);
-
-/** Percent-encode @p s for a query or form value into @p out. */
-int lv_http_escape(const char *s, struct lv_buf *out)
-	__attribute__((warn_unused_result));
+void lv_http_backoff(struct lv_http_retry *r, unsigned attempt, long retry_after);
 
 #endif

@@ -15,21 +15,28 @@
 
 #include "lakeview/http.h"
 
+/** Longest access token kept (callers size their Authorization value by it). */
 #define LV_OAUTH_TOKEN_MAX 16384
 
-struct lv_oauth {
-	char *token_url;
-	char *client_id;
-	char *secret;
-	char *scope;
-	char token[LV_OAUTH_TOKEN_MAX];
-	int64_t renew_at;      /**< when to fetch a new token */
-};
+/** A token source; opaque, so the client secret never leaves oauth.c. */
+struct lv_oauth;
 
-/** Set up; copies every string. @return 0 or -ENOMEM. */
-int lv_oauth_init(struct lv_oauth *o, const char *token_url,
-		  const char *client_id, const char *secret, const char *scope);
-/** Wipe the secret and token, free everything. */
+/**
+ * Create a token source; copies every string. No request is made yet.
+ * @return 0 with *out set, or -ENOMEM.
+ */
+int lv_oauth_new(const char *token_url, const char *client_id,
+		 const char *secret, const char *scope, struct lv_oauth **out)
+	__attribute__((warn_unused_result));
+
+/**
+ * A second token source with the same credentials and the cached token,
+ * for another thread. @return 0 with *out set, or -ENOMEM.
+ */
+int lv_oauth_dup(const struct lv_oauth *o, struct lv_oauth **out)
+	__attribute__((warn_unused_result));
+
+/** Wipe the secret and token, free everything. Safe on NULL. */
 void lv_oauth_free(struct lv_oauth *o);
 
 /**
