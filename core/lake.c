@@ -41,6 +41,7 @@
 #include "lakeview/time.h"
 #include "lakeview/csv.h"
 #include "lakeview/err.h"
+#include "fedit_i.h"
 #include "tree_i.h"
 
 #define ARENA_MAX ((size_t)2 << 30)

@@ -30,9 +30,10 @@
 #include "adls_i.h"
 #include "lakeview/time.h"
 #include "lakeview/err.h"
-#include "lakeview/tree.h"
+#include "lakeview/reader.h"
 #include "store_i.h"
-#include "tree_i.h"
+#include "manifest_i.h"
+#include "reader_i.h"
 
 #define MAX_BLOCKS 45000       /* Azure allows 50,000 blocks per blob */
 #define SMALL_FILE (4u << 20)  /* one Put Blob up to this size */

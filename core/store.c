@@ -11,6 +11,12 @@
  * are read once when a write transaction begins and written once when it
  * commits, so that a batch of a million changes costs two meta writes,
  * not two million.
+ *
+ * Layering: the store is the bottom of core's storage. It knows LMDB,
+ * lakeview.conf and write transactions, and nothing of the file tree or
+ * the lake above it: a layer that must write with a commit hangs its one
+ * hook on the transaction (the tree's change log, store_i.h), and a new
+ * store gets its tree from lv_tree_init(), called by whoever creates it.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,13 +34,11 @@
 #include "lakeview/buf.h"
 #include "lakeview/err.h"
 #include "store_i.h"
-#include "tree_i.h"
 
 #define LV_MAPSIZE ((size_t)1 << 40)
 #define LV_MAXREADERS 1022
 #define LV_CONF_NAME "lakeview.conf"
 #define LV_CONF_MAX (64 * 1024)
-#define LV_TREELOG_KEEP 4096
 
 const char *lv_store_dir(const struct lv_store *st)
 {
@@ -446,8 +450,6 @@ int lv_store_create(const char *dir, const char *environment,
 	if (rc)
 		goto out;
 	rc = lv_meta_put_u64(w.txn, st, "format", LV_STORE_FORMAT);
-	if (!rc)
-		rc = lv_tree_init_root(&w);
 	if (rc) {
 		lv_wtxn_abort(&w);
 		goto out;
@@ -584,8 +586,10 @@ int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
 	if (st->flags & LV_STORE_RDONLY)
 		return -EROFS;
 	rc = mdb_txn_begin(st->env, NULL, 0, &w->txn);
-	if (rc)
+	if (rc) {
+		lv_err_clear();  /* LMDB's code says it all; no older detail */
 		return rc;
+	}
 	w->now = lv_clock_now();
 	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
 		rc = lv_meta_get_u64(w->txn, st, counter_names[i], counter_ptr(w, i));
@@ -608,16 +612,17 @@ int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
 out:
 	mdb_txn_abort(w->txn);
 	w->txn = NULL;
+	lv_err_clear();
 	return rc;
 }
 
-static void changed_free(struct lv_wtxn *w)
+static void hook_end(struct lv_wtxn *w)
 {
-	for (size_t i = 0; i < w->nchanged; i++)
-		free(w->changed[i].name);
-	free(w->changed);
-	w->changed = NULL;
-	w->nchanged = w->capchanged = 0;
+	if (w->hook_end)
+		w->hook_end(w);
+	w->hook = NULL;
+	w->hook_commit = NULL;
+	w->hook_end = NULL;
 }
 
 void lv_wtxn_abort(struct lv_wtxn *w)
@@ -625,101 +630,17 @@ void lv_wtxn_abort(struct lv_wtxn *w)
 	if (w->txn)
 		mdb_txn_abort(w->txn);
 	w->txn = NULL;
-	changed_free(w);
-}
-
-int lv_wtxn_changed(struct lv_wtxn *w, uint64_t ino, uint64_t parent,
-		    const char *name)
-{
-	struct lv_changed *c;
-
-	for (size_t i = w->nchanged; i > 0; i--)
-		if (w->changed[i - 1].ino == ino)
-			return 0;
-	if (w->nchanged == w->capchanged) {
-		size_t cap = w->capchanged ? 2 * w->capchanged : 16;
-
-		c = realloc(w->changed, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		w->changed = c;
-		w->capchanged = cap;
-	}
-	c = &w->changed[w->nchanged];
-	c->name = strdup(name);
-	if (!c->name)
-		return -ENOMEM;
-	c->ino = ino;
-	c->parent = parent;
-	w->nchanged++;
-	return 0;
-}
-
-/* Log the changed nodes under a new tree generation; prune old entries. */
-static int treelog_write(struct lv_wtxn *w)
-{
-	struct lv_buf b;
-	unsigned char kb[8], rec[18];
-	MDB_val k = { 8, kb }, d;
-	MDB_cursor *cur = NULL;
-	int rc;
-
-	if (!w->nchanged)
-		return 0;
-	lv_buf_init(&b, (size_t)1 << 30);
-	for (size_t i = 0; i < w->nchanged; i++) {
-		size_t n = strlen(w->changed[i].name);
-
-		memcpy(rec, &w->changed[i].ino, 8);
-		memcpy(rec + 8, &w->changed[i].parent, 8);
-		rec[16] = (unsigned char)(n >> 8);
-		rec[17] = (unsigned char)n;
-		rc = lv_buf_add(&b, rec, sizeof(rec));
-		if (!rc)
-			rc = lv_buf_add(&b, w->changed[i].name, n);
-		if (rc)
-			goto out;
-	}
-	w->tree_gen++;
-	lv_be64(kb, w->tree_gen);
-	d.mv_size = b.len;
-	d.mv_data = b.p;
-	rc = mdb_put(w->txn, w->st->treelog, &k, &d, MDB_APPEND);
-	if (rc)
-		goto out;
-	if (w->tree_gen > LV_TREELOG_KEEP) {
-		rc = mdb_cursor_open(w->txn, w->st->treelog, &cur);
-		if (rc)
-			goto out;
-		while ((rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST)) == 0) {
-			if (lv_get_be64(k.mv_data) + LV_TREELOG_KEEP > w->tree_gen)
-				break;
-			rc = mdb_cursor_del(cur, 0);
-			if (rc)
-				goto out;
-		}
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
-	}
-out:
-	if (cur)
-		mdb_cursor_close(cur);
-	lv_buf_free(&b);
-	return rc;
+	hook_end(w);
 }
 
 int lv_wtxn_commit(struct lv_wtxn *w)
 {
-	int rc;
+	int rc = 0;
 
-	rc = treelog_write(w);
+	if (w->hook_commit)
+		rc = w->hook_commit(w);
 	if (rc)
 		goto out;
-	if (w->nchanged) {
-		rc = lv_meta_put_u64(w->txn, w->st, "last_commit", (uint64_t)w->now);
-		if (rc)
-			goto out;
-	}
 	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
 		rc = lv_meta_put_u64(w->txn, w->st, counter_names[i], *counter_ptr(w, i));
 		if (rc)
@@ -727,10 +648,13 @@ int lv_wtxn_commit(struct lv_wtxn *w)
 	}
 	rc = mdb_txn_commit(w->txn);
 	w->txn = NULL;
-	changed_free(w);
+	hook_end(w);
+	if (rc)
+		lv_err_clear();  /* LMDB's code says it all; no older detail */
 	return rc;
 out:
 	lv_wtxn_abort(w);
+	lv_err_clear();
 	return rc;
 }
 

@@ -37,7 +37,8 @@
 
 #include "lakeview/buf.h"
 #include "lakeview/store.h"
-#include "lakeview/tree.h"
+#include "lakeview/reader.h"
+#include "lakeview/treelog.h"
 
 /*
  * Inode numbers of the virtual nodes. Store inodes are allocated upwards

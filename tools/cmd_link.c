@@ -20,6 +20,7 @@
 #include "lakeview/adls.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/oauth.h"
+#include "lakeview/tree.h"
 
 static const char help[] =
 	"usage: lakectl link --store DIR --environment ENV --organization ORG\n"
@@ -267,6 +268,11 @@ int cmd_link(int argc, char **argv)
 		goto out;
 	}
 	created = 1;
+	rc = lv_tree_init(st);  /* the tree's root: the store is below the tree */
+	if (rc) {
+		rc = fail_rc(rc, "cannot create the store");
+		goto out;
+	}
 	if (dc.url) {
 		rc = lv_store_conf_set(st, "dataverse_url", dc.url);
 		if (!rc)
