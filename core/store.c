@@ -40,6 +40,29 @@
 #define LV_CONF_NAME "lakeview.conf"
 #define LV_CONF_MAX (64 * 1024)
 
+/* LMDB names its two files itself (mdb_env_open on a directory). */
+static const char *const store_files[LV_STORE_NFILES] = {
+	[LV_STORE_DATA] = "data.mdb",
+	[LV_STORE_LOCK] = "lock.mdb",
+	[LV_STORE_CONF] = LV_CONF_NAME,
+};
+
+int lv_store_file(const char *dir, enum lv_store_file which, char *buf,
+		  size_t len)
+{
+	int n;
+
+	if ((unsigned)which >= LV_STORE_NFILES)
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s", dir, store_files[which]);
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 const char *lv_store_dir(const struct lv_store *st)
 {
 	return st->dir;
@@ -126,9 +149,9 @@ static int conf_load(struct lv_store *st)
 	FILE *f;
 	int rc = 0, lineno = 0;
 
-	if (snprintf(path, sizeof(path), "%s/%s", st->dir, LV_CONF_NAME) >=
-	    (int)sizeof(path))
-		return -ENAMETOOLONG;
+	rc = lv_store_file(st->dir, LV_STORE_CONF, path, sizeof(path));
+	if (rc)
+		return rc;
 	f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? LV_ENOSTORE : -errno;
@@ -194,8 +217,7 @@ static int conf_write(struct lv_store *st)
 		rc = lv_buf_addf(&b, "%s = %s\n", st->conf_key[i], st->conf_val[i]);
 	if (rc)
 		goto out;
-	if (snprintf(path, sizeof(path), "%s/%s", st->dir, LV_CONF_NAME) >=
-		    (int)sizeof(path) ||
+	if (lv_store_file(st->dir, LV_STORE_CONF, path, sizeof(path)) != 0 ||
 	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", st->dir, LV_CONF_NAME) >=
 		    (int)sizeof(tmp)) {
 		rc = -ENAMETOOLONG;
