@@ -46,6 +46,49 @@ const char *lv_strerror(int rc)
 	return strerror(rc);
 }
 
+int lv_err_errno(int rc)
+{
+	if (rc == 0)
+		return 0;
+	/* LMDB hands some errno values back positive (mdb_env_open). */
+	if (rc > 0 && rc < 4096)
+		return rc;
+	if (rc < 0 && rc > -4096)
+		return -rc;
+
+	switch (rc) {
+	case MDB_NOTFOUND:
+		return ENOENT;
+	case MDB_READERS_FULL:
+	case MDB_TLS_FULL:
+		return EMFILE;        /* every reader slot is taken */
+	case MDB_MAP_RESIZED:
+		return EAGAIN;        /* the writer grew the map: retry */
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		return ENOSPC;
+	case MDB_BAD_VALSIZE:
+	case LV_ETOOBIG:
+		return EFBIG;
+	case LV_EBADNAME:
+		return EINVAL;
+	case LV_ENOTABLE:
+		return ENOENT;
+	case LV_ECHANGED:
+		return ESTALE;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+	case MDB_INCOMPATIBLE:
+	case LV_ENOSTORE:
+	case LV_EFORMAT:
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+	default:
+		return EIO;
+	}
+}
+
 const char *lv_err_detail(void)
 {
 	return detail;

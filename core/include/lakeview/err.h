@@ -41,6 +41,16 @@ enum {
 /** Text for any code this library returns (errno, LMDB or LV_E). */
 const char *lv_strerror(int rc);
 
+/**
+ * Map any code this library returns to a positive errno, for callers that
+ * speak only errno (FUSE replies). 0 maps to 0; LMDB's codes and the LV_E
+ * codes map to the nearest errno (MDB_READERS_FULL to EMFILE, MDB_MAP_FULL
+ * to ENOSPC, LV_ETOOBIG to EFBIG, LV_ECHANGED to ESTALE, ...). Unknown
+ * codes become EIO: a caller that cannot tell what went wrong must not
+ * pretend a file is missing.
+ */
+int lv_err_errno(int rc);
+
 /** The detail of the last input error on this thread, or "" if none. */
 const char *lv_err_detail(void);
 
