@@ -522,8 +522,7 @@ out:
 		char when[32], err[512];
 
 		snprintf(when, sizeof(when), "%lld", (long long)lv_clock_now());
-		snprintf(err, sizeof(err), "%s", rc ? (*lv_err_detail() ? lv_err_detail() :
-						       lv_strerror(rc)) : "");
+		snprintf(err, sizeof(err), "%s", rc ? lv_err_message(rc) : "");
 		if (!rc)
 			(void)meta_str(st, "push_last", when);
 		(void)meta_str(st, "push_error", err);

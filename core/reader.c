@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lakeview/err.h"
 #include "manifest_i.h"
 #include "noderec_i.h"
 #include "reader_i.h"
@@ -33,6 +34,7 @@ int lv_reader_begin(struct lv_store *st, struct lv_reader **out)
 	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &r->txn);
 	if (rc) {
 		free(r);
+		lv_err_clear();  /* LMDB's code says it all; no older detail */
 		return rc;
 	}
 	*out = r;
@@ -41,8 +43,13 @@ int lv_reader_begin(struct lv_store *st, struct lv_reader **out)
 
 int lv_reader_refresh(struct lv_reader *r)
 {
+	int rc;
+
 	mdb_txn_reset(r->txn);
-	return mdb_txn_renew(r->txn);
+	rc = mdb_txn_renew(r->txn);
+	if (rc)
+		lv_err_clear();
+	return rc;
 }
 
 void lv_reader_end(struct lv_reader *r)

@@ -268,6 +268,7 @@ int lv_store_conf_reload(struct lv_store *st)
 {
 	int rc;
 
+	lv_err_clear();
 	conf_free(st);
 	rc = conf_load(st);
 	if (!rc)
@@ -287,6 +288,7 @@ int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
 	int i;
 	char *v = NULL;
 
+	lv_err_clear();  /* its failures are errno codes without detail */
 	if (strpbrk(key, "=\n#") || (value && strchr(value, '\n')))
 		return -EINVAL;
 	for (i = 0; i < st->nconf; i++)
@@ -437,6 +439,7 @@ int lv_store_create(const char *dir, const char *environment,
 	int rc;
 
 	*out = NULL;
+	lv_err_clear();  /* what fails below sets its own detail, or none */
 	if (!link_name_ok(environment, 1))
 		return lv_err_set(LV_EBADNAME,
 				  "environment name '%s': use 1-%d letters, digits or '-'",
@@ -495,6 +498,7 @@ int lv_store_open(const char *dir, unsigned flags, struct lv_store **out)
 	int rc;
 
 	*out = NULL;
+	lv_err_clear();  /* what fails below sets its own detail, or none */
 	if (stat(dir, &sb) != 0)
 		return lv_err_set(LV_ENOSTORE, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
@@ -690,8 +694,10 @@ int lv_store_stats(struct lv_store *st, struct lv_store_stats *out)
 
 	memset(out, 0, sizeof(*out));
 	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
+	if (rc) {
+		lv_err_clear();
 		return rc;
+	}
 	if (!lv_meta_get_u64(txn, st, "seq", &v))
 		out->last_seq = v;
 	if (!lv_meta_get_u64(txn, st, "last_commit", &v))
@@ -719,5 +725,7 @@ int lv_store_reader_check(struct lv_store *st, int *dead)
 
 	if (dead)
 		*dead = n;
+	if (rc)
+		lv_err_clear();
 	return rc;
 }

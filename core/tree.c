@@ -58,6 +58,7 @@ int lv_tree_init(struct lv_store *st)
 	struct lv_node root;
 	int rc;
 
+	lv_err_clear();  /* its failures are LMDB or errno codes */
 	rc = lv_wtxn_begin(st, &w);
 	if (rc)
 		return rc;

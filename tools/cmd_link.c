@@ -184,7 +184,7 @@ int cmd_link(int argc, char **argv)
 		secret = lv_secret_load(secret_file ? secret_abs : NULL, "LAKEVIEW_CLIENT_SECRET");
 		if (!secret)
 			return fail("%s; pass --client-secret-file F (the secret never goes on the command line)",
-				    lv_err_detail());
+				    lv_err_message(LV_EAUTH));
 		dc.secret = secret;
 		rc = lv_dv_new(&dc, &dv);
 		if (!rc)
@@ -239,7 +239,7 @@ int cmd_link(int argc, char **argv)
 			return usage_error("link", "--adls-url needs credentials: --adls-key-file, --adls-sas-file or --adls-client-id with a secret");
 		}
 		if (!sec) {
-			rc = fail("%s", lv_err_detail());
+			rc = fail("%s", lv_err_message(LV_EAUTH));
 			goto out;
 		}
 		snprintf(container, sizeof(container), "dataverse-%s-%s", env, org);

@@ -62,11 +62,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
 
 int fail_rc(int rc, const char *what)
 {
-	const char *d = lv_err_detail();
-
-	if (d && *d)
-		return fail("%s: %s", what, d);
-	return fail("%s: %s", what, lv_strerror(rc));
+	return fail("%s: %s", what, lv_err_message(rc));
 }
 
 int remove_store(const char *dir, int and_dir)
