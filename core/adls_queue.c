@@ -79,7 +79,7 @@ static void *lane_main(void *arg)
 		if (rc && !q->err) {
 			q->err = rc;
 			snprintf(q->detail, sizeof(q->detail), "%s",
-				 *lv_err_detail() ? lv_err_detail() : lv_strerror(rc));
+				 lv_err_message(rc));
 			pthread_cond_broadcast(&q->room);
 		}
 		q->busy--;

@@ -2,7 +2,10 @@
  * buf.c - bounded growable buffers.
  *
  * Shaped after curl's dynbuf: the ceiling is part of the buffer, so the
- * code that appends untrusted bytes cannot forget to check it.
+ * code that appends untrusted bytes cannot forget to check it. Every
+ * failure says which it was: the ceiling (LV_ETOOBIG, the input's fault)
+ * or memory (-ENOMEM, the machine's), because a caller reports the two
+ * differently.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -36,13 +39,21 @@ void lv_buf_reset(struct lv_buf *b)
 		b->p[0] = '\0';
 }
 
-char *lv_buf_grow(struct lv_buf *b, size_t n)
+/* A failure of this module: no detail but its code (err.h's contract). */
+static int fail(int rc)
+{
+	lv_err_clear();
+	return rc;
+}
+
+int lv_buf_grow(struct lv_buf *b, size_t n, char **at)
 {
 	size_t need, cap;
 	char *p;
 
+	*at = NULL;
 	if (n > b->max || b->len > b->max - n)
-		return NULL;
+		return fail(LV_ETOOBIG);
 	need = b->len + n + 1;
 	if (need > b->cap) {
 		cap = b->cap ? b->cap : 256;
@@ -50,22 +61,21 @@ char *lv_buf_grow(struct lv_buf *b, size_t n)
 			cap *= 2;
 		p = realloc(b->p, cap);
 		if (!p)
-			return NULL;
+			return fail(-ENOMEM);
 		b->p = p;
 		b->cap = cap;
 	}
-	return b->p + b->len;
+	*at = b->p + b->len;
+	return 0;
 }
 
 int lv_buf_add(struct lv_buf *b, const void *p, size_t n)
 {
 	char *dst;
+	int rc = lv_buf_grow(b, n, &dst);
 
-	if (n > b->max || b->len > b->max - n)
-		return LV_ETOOBIG;
-	dst = lv_buf_grow(b, n);
-	if (!dst)
-		return -ENOMEM;
+	if (rc)
+		return rc;
 	if (n)
 		memcpy(dst, p, n);
 	b->len += n;
@@ -87,21 +97,19 @@ int lv_buf_addf(struct lv_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	char small[256];
-	int n;
+	int n, rc;
 	char *dst;
 
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return -EINVAL;
+		return fail(-EINVAL);
 	if ((size_t)n < sizeof(small))
 		return lv_buf_add(b, small, (size_t)n);
-	if ((size_t)n > b->max || b->len > b->max - (size_t)n)
-		return LV_ETOOBIG;
-	dst = lv_buf_grow(b, (size_t)n);
-	if (!dst)
-		return -ENOMEM;
+	rc = lv_buf_grow(b, (size_t)n, &dst);
+	if (rc)
+		return rc;
 	va_start(ap, fmt);
 	vsnprintf(dst, (size_t)n + 1, fmt, ap);
 	va_end(ap);

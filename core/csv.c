@@ -33,14 +33,15 @@ int lv_csv_quoted(struct lv_buf *b, const char *s, size_t n)
 	size_t quotes = 0;
 	char *dst;
 	const char *q;
+	int rc;
 
 	for (q = memchr(s, '"', n); q; q = memchr(q + 1, '"', n - (size_t)(q + 1 - s)))
 		quotes++;
 	if (n + quotes + 2 < n)
 		return LV_ETOOBIG;
-	dst = lv_buf_grow(b, n + quotes + 2);
-	if (!dst)
-		return n + quotes + 2 > b->max - b->len ? LV_ETOOBIG : -ENOMEM;
+	rc = lv_buf_grow(b, n + quotes + 2, &dst);
+	if (rc)
+		return rc;
 	*dst++ = '"';
 	if (!quotes) {
 		memcpy(dst, s, n);

@@ -350,8 +350,7 @@ static int fail_table(struct lv_store *st, const char *name, int rc)
 	struct lv_table t;
 	char reason[512];
 
-	snprintf(reason, sizeof(reason), "%s", *lv_err_detail() ? lv_err_detail() :
-		 lv_strerror(rc));
+	snprintf(reason, sizeof(reason), "%s", lv_err_message(rc));
 	if (lv_table_get(st, name, &t) == 0) {
 		snprintf(t.state, sizeof(t.state), "%s", LV_STATE_FAILED);
 		snprintf(t.reason, sizeof(t.reason), "%s", reason);
@@ -496,7 +495,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			goto fail;
 		rc = lv_jrow_parse(&page, r.body.p ? r.body.p : "", r.body.len);
 		if (rc) {
-			rc = lv_err_set(rc, "malformed page from %s: %s", dv->origin, lv_err_detail());
+			rc = lv_err_set(rc, "malformed page from %s: %s", dv->origin, lv_err_message(rc));
 			goto fail;
 		}
 		val = lv_jrow_get(&page, "value", 5, lv_jrow_hash("value", 5));
@@ -551,7 +550,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			if (rc) {
 				rc = lv_err_set(rc, "item %llu of page %llu: %s",
 						(unsigned long long)p.rows,
-						(unsigned long long)p.pages + 1, lv_err_detail());
+						(unsigned long long)p.pages + 1, lv_err_message(rc));
 				break;
 			}
 		}

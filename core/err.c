@@ -1,10 +1,20 @@
 /*
- * err.c - error texts and the per-thread error detail.
+ * err.c - error texts, the per-thread error detail, and the one mapping
+ * of codes to errno.
  *
  * A code alone cannot say which line or which field was bad, and the
  * library must not print; a small thread-local buffer carries that one
  * line to whoever shows it. Thread-local because the FUSE daemon and the
  * sync client run several threads.
+ *
+ * The detail remembers the code it was set for, and is shown only for
+ * that code (lv_err_message): a detail is a thread-wide leftover once its
+ * failure has been handled, and a later failure with another code (an
+ * LMDB error after a bad row of another table) must never print it.
+ *
+ * The errno mapping lives here, not in the daemon, because the codes are
+ * core's (LMDB's among them): whoever speaks errno asks core, and nothing
+ * above core needs to know LMDB.
  */
 #include <errno.h>
 #include <lmdb.h>
@@ -16,6 +26,7 @@
 #define LV_ERR_DETAIL_MAX 512
 
 static __thread char detail[LV_ERR_DETAIL_MAX];
+static __thread int detail_rc;  /* the code detail was set for */
 
 static const char *const texts[] = {
 	[LV_EBADJSON - LV_EFIRST] = "malformed JSON",
@@ -46,14 +57,72 @@ const char *lv_strerror(int rc)
 	return strerror(rc);
 }
 
+int lv_err_errno(int rc)
+{
+	if (rc == 0)
+		return 0;
+	/* LMDB hands some errno values back positive (mdb_env_open). */
+	if (rc > 0 && rc < 4096)
+		return rc;
+	if (rc < 0 && rc > -4096)
+		return -rc;
+
+	switch (rc) {
+	case MDB_NOTFOUND:
+		return ENOENT;
+	case MDB_READERS_FULL:
+	case MDB_TLS_FULL:
+		return EMFILE;        /* every reader slot is taken */
+	case MDB_MAP_RESIZED:
+		return EAGAIN;        /* the writer grew the map: retry */
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		return ENOSPC;
+	case MDB_BAD_VALSIZE:
+	case LV_ETOOBIG:
+		return EFBIG;
+	case LV_EBADNAME:
+		return EINVAL;
+	case LV_ENOTABLE:
+		return ENOENT;
+	case LV_ECHANGED:
+		return ESTALE;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+	case MDB_INCOMPATIBLE:
+	case LV_ENOSTORE:
+	case LV_EFORMAT:
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+	default:
+		return EIO;
+	}
+}
+
 const char *lv_err_detail(void)
 {
 	return detail;
 }
 
+const char *lv_err_detail_for(int rc)
+{
+	if (rc == 0 || rc != detail_rc || detail[0] == '\0')
+		return NULL;
+	return detail;
+}
+
+const char *lv_err_message(int rc)
+{
+	const char *d = lv_err_detail_for(rc);
+
+	return d ? d : lv_strerror(rc);
+}
+
 void lv_err_clear(void)
 {
 	detail[0] = '\0';
+	detail_rc = 0;
 }
 
 int lv_err_set(int rc, const char *fmt, ...)
@@ -67,5 +136,6 @@ int lv_err_set(int rc, const char *fmt, ...)
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	memcpy(detail, tmp, sizeof(detail));
+	detail_rc = rc;
 	return rc;
 }

@@ -518,7 +518,7 @@ int lv_jrow_parse(struct lv_jrow *r, const char *p, size_t n)
 			f.vlen = (size_t)(c.p - vstart);
 			break;
 		}
-		if (rc == LV_ETOOBIG && !*lv_err_detail())
+		if (rc == LV_ETOOBIG && !lv_err_detail_for(rc))
 			rc = lv_err_set(rc, "a string value larger than %zu MiB at byte %zu",
 					r->scratch.max >> 20, (size_t)(c.p - c.s));
 		if (rc)

@@ -41,6 +41,7 @@
 #include "lakeview/time.h"
 #include "lakeview/csv.h"
 #include "lakeview/err.h"
+#include "fedit_i.h"
 #include "tree_i.h"
 
 #define ARENA_MAX ((size_t)2 << 30)
@@ -1080,7 +1081,7 @@ static int encode_date(struct lv_buf *o, const struct lv_column *c,
 {
 	int64_t secs;
 	uint32_t ticks;
-	int y, mo, d, h, mi, s, date_only;
+	int y, mo, d, h, mi, s, date_only, rc;
 	char *p, *start;
 
 	if (f->kind != LV_J_STR || lv_time_parse(f->val, f->vlen, &secs, &ticks, &date_only))
@@ -1088,9 +1089,9 @@ static int encode_date(struct lv_buf *o, const struct lv_column *c,
 	lv_time_civil(secs, &y, &mo, &d, &h, &mi, &s);
 	if (y < 1 || y > 9999)
 		return bad(c, "a date in years 1-9999");
-	p = lv_buf_grow(o, 40);
-	if (!p)
-		return -ENOMEM;
+	rc = lv_buf_grow(o, 40, &p);
+	if (rc)
+		return rc;
 	start = p;
 	*p++ = '"';
 	p = put2(put2(p, y / 100), y % 100);
@@ -1263,7 +1264,7 @@ static int encode(struct lv_batch *b, const struct lv_jrow *row,
 		if (o->p)
 			o->p[start] = '\0';
 	}
-	if (rc == LV_ETOOBIG && !*lv_err_detail())
+	if (rc == LV_ETOOBIG && !lv_err_detail_for(rc))
 		lv_err_set(rc, o->max - start <= REC_MAX ?
 			   "batch larger than %zu bytes; commit smaller batches" :
 			   "record larger than %zu bytes",
@@ -1756,9 +1757,9 @@ static int log_change(struct lv_batch *b, const uint8_t id[16], int del,
 			return rc;
 	}
 	if (!b->lg_n) {
-		p = (unsigned char *)lv_buf_grow(&b->lg, LOG_GROUP_HDR);
-		if (!p)
-			return -ENOMEM;
+		rc = lv_buf_grow(&b->lg, LOG_GROUP_HDR, (char **)&p);
+		if (rc)
+			return rc;
 		p[0] = 'G';
 		lv_be32(p + 1, b->t.id);
 		lv_be64(p + 5, (uint64_t)b->w.now);
@@ -1766,9 +1767,9 @@ static int log_change(struct lv_batch *b, const uint8_t id[16], int del,
 		b->lg.len += LOG_GROUP_HDR;
 		b->lg_first = b->w.seq;
 	}
-	p = (unsigned char *)lv_buf_grow(&b->lg, LOG_REC_MAXHDR + vlen);
-	if (!p)
-		return -ENOMEM;  /* lg's ceiling holds the largest record */
+	rc = lv_buf_grow(&b->lg, LOG_REC_MAXHDR + vlen, (char **)&p);
+	if (rc)
+		return rc;  /* lg's ceiling holds the largest record */
 	at = 0;
 	p[at++] = del ? 'D' : 'U';
 	memcpy(p + at, id, 16);

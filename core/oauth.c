@@ -176,13 +176,13 @@ char *lv_secret_load(const char *path, const char *env)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		lv_err_set(-errno, "cannot read secret file %s: %s", path, strerror(errno));
+		lv_err_set(LV_EAUTH, "cannot read secret file %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	n = read(fd, buf, SECRET_MAX);
 	close(fd);
 	if (n < 0) {
-		lv_err_set(-EIO, "cannot read secret file %s", path);
+		lv_err_set(LV_EAUTH, "cannot read secret file %s", path);
 		return NULL;
 	}
 	buf[n] = '\0';

@@ -33,9 +33,10 @@
 #include "lakeview/push.h"
 #include "lakeview/time.h"
 #include "lakeview/err.h"
-#include "lakeview/tree.h"
+#include "lakeview/reader.h"
 #include "store_i.h"
-#include "tree_i.h"
+#include "manifest_i.h"
+#include "reader_i.h"
 
 #define MAX_BLOCKS 45000       /* Azure allows 50,000 blocks per blob */
 #define SMALL_FILE (4u << 20)  /* one Put Blob up to this size */
@@ -553,8 +554,7 @@ out:
 		char when[32], err[512];
 
 		snprintf(when, sizeof(when), "%lld", (long long)lv_clock_now());
-		snprintf(err, sizeof(err), "%s", rc ? (*lv_err_detail() ? lv_err_detail() :
-						       lv_strerror(rc)) : "");
+		snprintf(err, sizeof(err), "%s", rc ? lv_err_message(rc) : "");
 		if (!rc)
 			(void)meta_str(st, "push_last", when);
 		(void)meta_str(st, "push_error", err);

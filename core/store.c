@@ -11,6 +11,12 @@
  * are read once when a write transaction begins and written once when it
  * commits, so that a batch of a million changes costs two meta writes,
  * not two million.
+ *
+ * Layering: the store is the bottom of core's storage. It knows LMDB,
+ * lakeview.conf and write transactions, and nothing of the file tree or
+ * the lake above it: a layer that must write with a commit hangs its one
+ * hook on the transaction (the tree's change log, store_i.h), and a new
+ * store gets its tree from lv_tree_init(), called by whoever creates it.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -28,13 +34,34 @@
 #include "lakeview/buf.h"
 #include "lakeview/err.h"
 #include "store_i.h"
-#include "tree_i.h"
 
 #define LV_MAPSIZE ((size_t)1 << 40)
 #define LV_MAXREADERS 1022
 #define LV_CONF_NAME "lakeview.conf"
 #define LV_CONF_MAX (64 * 1024)
-#define LV_TREELOG_KEEP 4096
+
+/* LMDB names its two files itself (mdb_env_open on a directory). */
+static const char *const store_files[LV_STORE_NFILES] = {
+	[LV_STORE_DATA] = "data.mdb",
+	[LV_STORE_LOCK] = "lock.mdb",
+	[LV_STORE_CONF] = LV_CONF_NAME,
+};
+
+int lv_store_file(const char *dir, enum lv_store_file which, char *buf,
+		  size_t len)
+{
+	int n;
+
+	if ((unsigned)which >= LV_STORE_NFILES)
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s", dir, store_files[which]);
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
 
 const char *lv_store_dir(const struct lv_store *st)
 {
@@ -122,9 +149,9 @@ static int conf_load(struct lv_store *st)
 	FILE *f;
 	int rc = 0, lineno = 0;
 
-	if (snprintf(path, sizeof(path), "%s/%s", st->dir, LV_CONF_NAME) >=
-	    (int)sizeof(path))
-		return -ENAMETOOLONG;
+	rc = lv_store_file(st->dir, LV_STORE_CONF, path, sizeof(path));
+	if (rc)
+		return rc;
 	f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? LV_ENOSTORE : -errno;
@@ -190,8 +217,7 @@ static int conf_write(struct lv_store *st)
 		rc = lv_buf_addf(&b, "%s = %s\n", st->conf_key[i], st->conf_val[i]);
 	if (rc)
 		goto out;
-	if (snprintf(path, sizeof(path), "%s/%s", st->dir, LV_CONF_NAME) >=
-		    (int)sizeof(path) ||
+	if (lv_store_file(st->dir, LV_STORE_CONF, path, sizeof(path)) != 0 ||
 	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", st->dir, LV_CONF_NAME) >=
 		    (int)sizeof(tmp)) {
 		rc = -ENAMETOOLONG;
@@ -242,6 +268,7 @@ int lv_store_conf_reload(struct lv_store *st)
 {
 	int rc;
 
+	lv_err_clear();
 	conf_free(st);
 	rc = conf_load(st);
 	if (!rc)
@@ -261,6 +288,7 @@ int lv_store_conf_set(struct lv_store *st, const char *key, const char *value)
 	int i;
 	char *v = NULL;
 
+	lv_err_clear();  /* its failures are errno codes without detail */
 	if (strpbrk(key, "=\n#") || (value && strchr(value, '\n')))
 		return -EINVAL;
 	for (i = 0; i < st->nconf; i++)
@@ -411,6 +439,7 @@ int lv_store_create(const char *dir, const char *environment,
 	int rc;
 
 	*out = NULL;
+	lv_err_clear();  /* what fails below sets its own detail, or none */
 	if (!link_name_ok(environment, 1))
 		return lv_err_set(LV_EBADNAME,
 				  "environment name '%s': use 1-%d letters, digits or '-'",
@@ -446,8 +475,6 @@ int lv_store_create(const char *dir, const char *environment,
 	if (rc)
 		goto out;
 	rc = lv_meta_put_u64(w.txn, st, "format", LV_STORE_FORMAT);
-	if (!rc)
-		rc = lv_tree_init_root(&w);
 	if (rc) {
 		lv_wtxn_abort(&w);
 		goto out;
@@ -471,6 +498,7 @@ int lv_store_open(const char *dir, unsigned flags, struct lv_store **out)
 	int rc;
 
 	*out = NULL;
+	lv_err_clear();  /* what fails below sets its own detail, or none */
 	if (stat(dir, &sb) != 0)
 		return lv_err_set(LV_ENOSTORE, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
@@ -584,8 +612,10 @@ int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
 	if (st->flags & LV_STORE_RDONLY)
 		return -EROFS;
 	rc = mdb_txn_begin(st->env, NULL, 0, &w->txn);
-	if (rc)
+	if (rc) {
+		lv_err_clear();  /* LMDB's code says it all; no older detail */
 		return rc;
+	}
 	w->now = lv_clock_now();
 	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
 		rc = lv_meta_get_u64(w->txn, st, counter_names[i], counter_ptr(w, i));
@@ -608,16 +638,17 @@ int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
 out:
 	mdb_txn_abort(w->txn);
 	w->txn = NULL;
+	lv_err_clear();
 	return rc;
 }
 
-static void changed_free(struct lv_wtxn *w)
+static void hook_end(struct lv_wtxn *w)
 {
-	for (size_t i = 0; i < w->nchanged; i++)
-		free(w->changed[i].name);
-	free(w->changed);
-	w->changed = NULL;
-	w->nchanged = w->capchanged = 0;
+	if (w->hook_end)
+		w->hook_end(w);
+	w->hook = NULL;
+	w->hook_commit = NULL;
+	w->hook_end = NULL;
 }
 
 void lv_wtxn_abort(struct lv_wtxn *w)
@@ -625,101 +656,17 @@ void lv_wtxn_abort(struct lv_wtxn *w)
 	if (w->txn)
 		mdb_txn_abort(w->txn);
 	w->txn = NULL;
-	changed_free(w);
-}
-
-int lv_wtxn_changed(struct lv_wtxn *w, uint64_t ino, uint64_t parent,
-		    const char *name)
-{
-	struct lv_changed *c;
-
-	for (size_t i = w->nchanged; i > 0; i--)
-		if (w->changed[i - 1].ino == ino)
-			return 0;
-	if (w->nchanged == w->capchanged) {
-		size_t cap = w->capchanged ? 2 * w->capchanged : 16;
-
-		c = realloc(w->changed, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		w->changed = c;
-		w->capchanged = cap;
-	}
-	c = &w->changed[w->nchanged];
-	c->name = strdup(name);
-	if (!c->name)
-		return -ENOMEM;
-	c->ino = ino;
-	c->parent = parent;
-	w->nchanged++;
-	return 0;
-}
-
-/* Log the changed nodes under a new tree generation; prune old entries. */
-static int treelog_write(struct lv_wtxn *w)
-{
-	struct lv_buf b;
-	unsigned char kb[8], rec[18];
-	MDB_val k = { 8, kb }, d;
-	MDB_cursor *cur = NULL;
-	int rc;
-
-	if (!w->nchanged)
-		return 0;
-	lv_buf_init(&b, (size_t)1 << 30);
-	for (size_t i = 0; i < w->nchanged; i++) {
-		size_t n = strlen(w->changed[i].name);
-
-		memcpy(rec, &w->changed[i].ino, 8);
-		memcpy(rec + 8, &w->changed[i].parent, 8);
-		rec[16] = (unsigned char)(n >> 8);
-		rec[17] = (unsigned char)n;
-		rc = lv_buf_add(&b, rec, sizeof(rec));
-		if (!rc)
-			rc = lv_buf_add(&b, w->changed[i].name, n);
-		if (rc)
-			goto out;
-	}
-	w->tree_gen++;
-	lv_be64(kb, w->tree_gen);
-	d.mv_size = b.len;
-	d.mv_data = b.p;
-	rc = mdb_put(w->txn, w->st->treelog, &k, &d, MDB_APPEND);
-	if (rc)
-		goto out;
-	if (w->tree_gen > LV_TREELOG_KEEP) {
-		rc = mdb_cursor_open(w->txn, w->st->treelog, &cur);
-		if (rc)
-			goto out;
-		while ((rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST)) == 0) {
-			if (lv_get_be64(k.mv_data) + LV_TREELOG_KEEP > w->tree_gen)
-				break;
-			rc = mdb_cursor_del(cur, 0);
-			if (rc)
-				goto out;
-		}
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
-	}
-out:
-	if (cur)
-		mdb_cursor_close(cur);
-	lv_buf_free(&b);
-	return rc;
+	hook_end(w);
 }
 
 int lv_wtxn_commit(struct lv_wtxn *w)
 {
-	int rc;
+	int rc = 0;
 
-	rc = treelog_write(w);
+	if (w->hook_commit)
+		rc = w->hook_commit(w);
 	if (rc)
 		goto out;
-	if (w->nchanged) {
-		rc = lv_meta_put_u64(w->txn, w->st, "last_commit", (uint64_t)w->now);
-		if (rc)
-			goto out;
-	}
 	for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
 		rc = lv_meta_put_u64(w->txn, w->st, counter_names[i], *counter_ptr(w, i));
 		if (rc)
@@ -727,10 +674,13 @@ int lv_wtxn_commit(struct lv_wtxn *w)
 	}
 	rc = mdb_txn_commit(w->txn);
 	w->txn = NULL;
-	changed_free(w);
+	hook_end(w);
+	if (rc)
+		lv_err_clear();  /* LMDB's code says it all; no older detail */
 	return rc;
 out:
 	lv_wtxn_abort(w);
+	lv_err_clear();
 	return rc;
 }
 
@@ -744,8 +694,10 @@ int lv_store_stats(struct lv_store *st, struct lv_store_stats *out)
 
 	memset(out, 0, sizeof(*out));
 	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
+	if (rc) {
+		lv_err_clear();
 		return rc;
+	}
 	if (!lv_meta_get_u64(txn, st, "seq", &v))
 		out->last_seq = v;
 	if (!lv_meta_get_u64(txn, st, "last_commit", &v))
@@ -773,5 +725,7 @@ int lv_store_reader_check(struct lv_store *st, int *dead)
 
 	if (dead)
 		*dead = n;
+	if (rc)
+		lv_err_clear();
 	return rc;
 }

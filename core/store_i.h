@@ -3,7 +3,8 @@
  *
  * Everything that changes the store goes through a struct lv_wtxn: one
  * LMDB write transaction plus the bookkeeping that must commit with it
- * (id counters, the list of tree nodes it changed, byte counters). One
+ * (id counters, byte counters, and through its commit hook whatever a
+ * layer above must write with it: the tree's change log). One
  * commit is one unit of durability: a crash before it loses the whole
  * transaction, a crash after it loses nothing.
  */
@@ -51,13 +52,6 @@ struct lv_store {
 	void (*spare_batch_free)(void *);
 };
 
-/* A changed tree node, logged for the FUSE notifier. */
-struct lv_changed {
-	uint64_t ino;
-	uint64_t parent;
-	char *name;
-};
-
 struct lv_wtxn {
 	struct lv_store *st;
 	MDB_txn *txn;
@@ -68,18 +62,20 @@ struct lv_wtxn {
 	uint64_t bytes_encoded;
 	uint64_t chunk_bytes;
 	int counters_dirty;
-	/* tree nodes changed by this transaction */
-	struct lv_changed *changed;
-	size_t nchanged, capchanged;
+	/* The one commit hook, for a layer above the store that must write
+	 * in this same transaction when it commits (the tree's change log,
+	 * treelog.c; the store knows nothing of it). hook_commit runs first
+	 * in lv_wtxn_commit, inside the transaction; hook_end frees @hook
+	 * after the commit or an abort. */
+	void *hook;
+	int (*hook_commit)(struct lv_wtxn *w);
+	void (*hook_end)(struct lv_wtxn *w);
 };
 
 int lv_wtxn_begin(struct lv_store *st, struct lv_wtxn *w)
 	__attribute__((warn_unused_result));
 int lv_wtxn_commit(struct lv_wtxn *w) __attribute__((warn_unused_result));
 void lv_wtxn_abort(struct lv_wtxn *w);
-/* Record that node ino (entry parent/name) changed in this transaction. */
-int lv_wtxn_changed(struct lv_wtxn *w, uint64_t ino, uint64_t parent,
-		    const char *name) __attribute__((warn_unused_result));
 
 /* meta table helpers */
 int lv_meta_get_u64(MDB_txn *txn, struct lv_store *st, const char *key,

@@ -16,7 +16,6 @@
  *   xattr.c       the user.lakeview.* extended attributes
  *   mount_util.c  mount point checks, stale-mount recovery, readiness
  *   log.c         stderr or syslog, libfuse's log routed through it
- *   errno.c       the one mapping from liblakeview codes to errno
  *
  * Every buffer and table below has a named ceiling (LVFS_*_MAX).
  */
@@ -37,7 +36,8 @@
 
 #include "lakeview/buf.h"
 #include "lakeview/store.h"
-#include "lakeview/tree.h"
+#include "lakeview/reader.h"
+#include "lakeview/treelog.h"
 
 /*
  * Inode numbers of the virtual nodes. Store inodes are allocated upwards
@@ -150,9 +150,6 @@ struct lvfs_fh {
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops lvfs_ops;
-
-/* errno.c: the one place liblakeview codes become errno values. */
-int lvfs_errno(int rc);
 
 /* log.c */
 void lvfs_log(int prio, const char *fmt, ...)

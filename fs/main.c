@@ -488,9 +488,9 @@ static void block_signals(sigset_t *old)
 
 static int store_error(const char *store, int rc)
 {
-	const char *detail = lv_err_detail();
+	const char *detail = lv_err_detail_for(rc);
 
-	if (detail[0] != '\0')
+	if (detail)
 		fprintf(stderr, "lakeview: %s\n", detail);
 	else if (rc == LV_ENOSTORE || rc == -ENOENT)
 		fprintf(stderr, "lakeview: %s is not a lakeview store\n", store);

@@ -261,8 +261,9 @@ int lvfs_notifier_start(struct lvfs *fs)
 
 	nt->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (nt->ino_fd >= 0) {
-		snprintf(path, sizeof(path), "%s/data.mdb", fs->store_path);
-		if (inotify_add_watch(nt->ino_fd, path,
+		if (lv_store_file(fs->store_path, LV_STORE_DATA, path,
+				  sizeof(path)) != 0 ||
+		    inotify_add_watch(nt->ino_fd, path,
 				      IN_MODIFY | IN_CLOSE_WRITE) < 0) {
 			lvfs_log(LOG_DEBUG, "inotify on %s: %s; polling only",
 				 path, strerror(errno));

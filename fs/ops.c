@@ -71,7 +71,7 @@ static struct lvfs_fh *fh_of(const struct fuse_file_info *fi)
 
 static void reply_rc(fuse_req_t req, int rc)
 {
-	fuse_reply_err(req, lvfs_errno(rc));
+	fuse_reply_err(req, lv_err_errno(rc));
 }
 
 static void node_stat(const struct lvfs *fs, const struct lv_node *n,

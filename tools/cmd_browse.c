@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "lakectl.h"
-#include "lakeview/tree.h"
+#include "lakeview/reader.h"
 
 static const char ls_help[] =
 	"usage: lakectl ls --store DIR [-R] [-l] [PATH]\n"

@@ -388,10 +388,8 @@ int cmd_ingest(int argc, char **argv)
 			lv_item_prefetch(q->s[(head + 1) % RING].it);
 		rc = lv_batch_apply(b, sl->it, &applied);
 		if (rc) {
-			const char *d = lv_err_detail();
-
 			rc = fail("%s line %lu: %s; nothing of lines %lu-%lu was applied%s",
-				  file, lineno, *d ? d : lv_strerror(rc), batch_start, lineno,
+				  file, lineno, lv_err_message(rc), batch_start, lineno,
 				  total.applied || total.skipped ? ", earlier lines are committed" : "");
 			goto out;
 		}

@@ -20,6 +20,7 @@
 #include "lakeview/adls.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/oauth.h"
+#include "lakeview/tree.h"
 
 static const char help[] =
 	"usage: lakectl link --store DIR --environment ENV --organization ORG\n"
@@ -183,7 +184,7 @@ int cmd_link(int argc, char **argv)
 		secret = lv_secret_load(secret_file ? secret_abs : NULL, "LAKEVIEW_CLIENT_SECRET");
 		if (!secret)
 			return fail("%s; pass --client-secret-file F (the secret never goes on the command line)",
-				    lv_err_detail());
+				    lv_err_message(LV_EAUTH));
 		dc.secret = secret;
 		rc = lv_dv_new(&dc, &dv);
 		if (!rc)
@@ -238,7 +239,7 @@ int cmd_link(int argc, char **argv)
 			return usage_error("link", "--adls-url needs credentials: --adls-key-file, --adls-sas-file or --adls-client-id with a secret");
 		}
 		if (!sec) {
-			rc = fail("%s", lv_err_detail());
+			rc = fail("%s", lv_err_message(LV_EAUTH));
 			goto out;
 		}
 		snprintf(container, sizeof(container), "dataverse-%s-%s", env, org);
@@ -267,6 +268,11 @@ int cmd_link(int argc, char **argv)
 		goto out;
 	}
 	created = 1;
+	rc = lv_tree_init(st);  /* the tree's root: the store is below the tree */
+	if (rc) {
+		rc = fail_rc(rc, "cannot create the store");
+		goto out;
+	}
 	if (dc.url) {
 		rc = lv_store_conf_set(st, "dataverse_url", dc.url);
 		if (!rc)

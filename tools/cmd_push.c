@@ -77,7 +77,7 @@ int do_push(struct lv_store *st)
 	if (rc)
 		rc = fail("push failed after %u files: %s; run 'lakectl push' again to resume",
 			  s.uploaded + s.copied + s.deleted,
-			  *lv_err_detail() ? lv_err_detail() : lv_strerror(rc));
+			  lv_err_message(rc));
 	else
 		print_stats(&s);
 	lv_adls_free(a);

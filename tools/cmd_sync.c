@@ -118,8 +118,7 @@ static int sync_round(struct lv_store *st, struct lv_dv *dv, int argc, char **ar
 		if (rc) {
 			if (g.tty)
 				fputc('\n', stderr);
-			fail("%s: sync failed: %s", name, *lv_err_detail() ? lv_err_detail() :
-			     lv_strerror(rc));
+			fail("%s: sync failed: %s", name, lv_err_message(rc));
 			failed = 1;
 		}
 	}

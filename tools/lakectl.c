@@ -62,20 +62,18 @@ int usage_error(const char *cmd, const char *fmt, ...)
 
 int fail_rc(int rc, const char *what)
 {
-	const char *d = lv_err_detail();
-
-	if (d && *d)
-		return fail("%s: %s", what, d);
-	return fail("%s: %s", what, lv_strerror(rc));
+	return fail("%s: %s", what, lv_err_message(rc));
 }
 
 int remove_store(const char *dir, int and_dir)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb", "lakeview.conf" };
 	char p[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+	for (int i = 0; i < LV_STORE_NFILES; i++) {
+		int rc = lv_store_file(dir, (enum lv_store_file)i, p, sizeof(p));
+
+		if (rc)
+			return rc;
 		if (unlink(p) != 0 && errno != ENOENT)
 			return -errno;
 	}

@@ -12,8 +12,9 @@
 #include "check.h"
 #include "lakeview/err.h"
 #include "lakeview/lake.h"
+#include "lakeview/reader.h"
 #include "lakeview/tree.h"
-#include "tree_i.h"
+#include "reader_i.h"
 
 #define ROWS 400
 #define BATCHES 30   /* more than the runs kept before a merge */
@@ -205,6 +206,7 @@ int main(void)
 	strncat(dir, "/s", sizeof(dir) - strlen(dir) - 1);
 	setenv("LAKEVIEW_NOW", "1700000000", 1);
 	CHECK_RC(lv_store_create(dir, "env", "org", &st));
+	CHECK_RC(lv_tree_init(st));
 	CHECK_RC(lv_table_from_metadata(meta, strlen(meta), 0, 0, &t));
 	CHECK_RC(lv_table_add(st, &t));
 	lv_table_free(&t);

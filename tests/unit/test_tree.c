@@ -1,7 +1,8 @@
 /*
- * test_tree.c - the file tree in LMDB (core/tree.c): nodes, directories,
- * chunked content, snapshots sharing manifests (copy on write), freeing of
- * unreferenced chunks, readers pinning a version, the change log.
+ * test_tree.c - the file tree in LMDB (core/tree.c, noderec.c, manifest.c,
+ * fedit.c, reader.c, treelog.c): nodes, directories, chunked content,
+ * snapshots sharing manifests (copy on write), freeing of unreferenced
+ * chunks, readers pinning a version, the change log.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,10 @@
 
 #include "check.h"
 #include "lakeview/err.h"
+#include "lakeview/reader.h"
 #include "lakeview/tree.h"
+#include "lakeview/treelog.h"
+#include "fedit_i.h"
 #include "tree_i.h"
 
 static char dir[4096];
@@ -78,6 +82,7 @@ int main(void)
 	atexit(cleanup);
 	strncat(dir, "/s", sizeof(dir) - strlen(dir) - 1);
 	CHECK_RC(lv_store_create(dir, "env", "org", &st));
+	CHECK_RC(lv_tree_init(st));
 	CHECK(strcmp(lv_store_container(st), "dataverse-env-org") == 0);
 
 	big = malloc(bigsz);

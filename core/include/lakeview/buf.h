@@ -25,7 +25,10 @@ void lv_buf_init(struct lv_buf *b, size_t max);
 void lv_buf_free(struct lv_buf *b);
 /** Forget the content, keep the allocation. */
 void lv_buf_reset(struct lv_buf *b);
-/** Append @p n bytes. @return 0, -ENOMEM or LV_ETOOBIG. */
+/**
+ * Append @p n bytes. @return 0, LV_ETOOBIG (the ceiling) or -ENOMEM; a
+ * failure clears the error detail (err.h) and leaves the buffer as it was.
+ */
 int lv_buf_add(struct lv_buf *b, const void *p, size_t n)
 	__attribute__((warn_unused_result));
 /** Append a NUL-terminated string. */
@@ -34,10 +37,16 @@ int lv_buf_adds(struct lv_buf *b, const char *s)
 /** Append one byte. */
 int lv_buf_addc(struct lv_buf *b, char c)
 	__attribute__((warn_unused_result));
-/** Append printf-formatted text. */
+/** Append printf-formatted text (-EINVAL for a bad format). */
 int lv_buf_addf(struct lv_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), warn_unused_result));
-/** Make room for @p n more bytes and return where they go (or NULL). */
-char *lv_buf_grow(struct lv_buf *b, size_t n);
+/**
+ * Make room for @p n more bytes (and the NUL after them) and set @p at to
+ * where they go; the caller writes them and adds @p n to len.
+ * @return 0; LV_ETOOBIG when len + @p n would pass the ceiling; -ENOMEM.
+ *         On failure @p at is NULL and the buffer is as it was.
+ */
+int lv_buf_grow(struct lv_buf *b, size_t n, char **at)
+	__attribute__((warn_unused_result));
 
 #endif

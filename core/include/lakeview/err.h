@@ -6,11 +6,24 @@
  *  - The library never prints and never exits. Every fallible function
  *    returns an int: 0 on success, a negative errno (-ENOENT, -ENOMEM, ...),
  *    a negative LMDB code (MDB_MAP_FULL, ...) or one of the LV_E codes
- *    below. lv_strerror() names any of them.
- *  - Errors caused by input (a bad JSON line, a hostile column name) also
- *    leave a one-line detail naming the bad thing in a thread-local buffer,
- *    read with lv_err_detail(). Callers that show errors to people print
- *    the detail when it is set, the code's text otherwise.
+ *    below. lv_strerror() names any of them; lv_err_errno() maps any of
+ *    them to errno.
+ *  - Show a failure with lv_err_message(rc), never with lv_err_detail():
+ *    the detail is per thread and outlives the failure that set it, and
+ *    only lv_err_message() checks that it belongs to @p rc.
+ *  - A detail set for the same code by an earlier failure that nobody
+ *    cleared would still be shown. So the contract of every public
+ *    function: when it fails it either sets the detail for the code it
+ *    returns (lv_err_set) or leaves no detail for that code (lv_err_clear
+ *    where it may have one, as the store's write transactions do on an
+ *    LMDB error); long-running entry points (a table's sync, a push, an
+ *    ingest item) clear the detail when they start.
+ *  - A function that turns one code into another must set the detail
+ *    again for the code it returns, or the detail is lost (by design).
+ *
+ * Errors caused by input (a bad JSON line, a hostile column name) leave a
+ * one-line detail naming the bad thing in a thread-local buffer, together
+ * with the code it explains.
  *
  * The LV_E range sits below LMDB's (-30799 ... -30780) so that the three
  * families never collide.
@@ -41,15 +54,46 @@ enum {
 /** Text for any code this library returns (errno, LMDB or LV_E). */
 const char *lv_strerror(int rc);
 
-/** The detail of the last input error on this thread, or "" if none. */
+/**
+ * Map any code this library returns to a positive errno, for callers that
+ * speak only errno (FUSE replies). 0 maps to 0; LMDB's codes and the LV_E
+ * codes map to the nearest errno (MDB_READERS_FULL to EMFILE, MDB_MAP_FULL
+ * to ENOSPC, LV_ETOOBIG to EFBIG, LV_ECHANGED to ESTALE, ...). Unknown
+ * codes become EIO: a caller that cannot tell what went wrong must not
+ * pretend a file is missing.
+ */
+int lv_err_errno(int rc);
+
+/**
+ * The line to show people for a failure with code @p rc: the detail of
+ * this thread when it was set for @p rc (and not cleared since), else
+ * lv_strerror(@p rc). Never NULL; valid until this thread's next
+ * lv_err_set().
+ */
+const char *lv_err_message(int rc);
+
+/**
+ * The detail set for @p rc on this thread, or NULL when there is none
+ * (never set, cleared since, set for another code, or @p rc is 0). For
+ * callers that word the no-detail case themselves.
+ */
+const char *lv_err_detail_for(int rc);
+
+/**
+ * The detail of the last lv_err_set() on this thread, whatever its code,
+ * or "" after lv_err_clear(). Inside core only, to wrap or test for a
+ * detail while a failure is being handled; to show one, use
+ * lv_err_message().
+ */
 const char *lv_err_detail(void);
 
-/** Clear the detail of this thread. */
+/** Clear the detail of this thread (and the code it was for). */
 void lv_err_clear(void);
 
 /**
- * Set the detail of this thread (printf-like, truncated at 512 bytes) and
- * return @p rc, so that `return lv_err_set(LV_EBADVALUE, "...")` reads well.
+ * Set the detail of this thread for code @p rc (printf-like, truncated at
+ * 512 bytes) and return @p rc, so that
+ * `return lv_err_set(LV_EBADVALUE, "...")` reads well.
  */
 int lv_err_set(int rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -50,7 +50,8 @@ int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
 /**
  * Read a secret from a file (first line, surrounding white space removed)
  * or, when @p path is NULL, from the environment variable @p env.
- * @return a malloc'd string, or NULL with the detail set.
+ * @return a malloc'd string, or NULL with the detail set for LV_EAUTH
+ *         (lv_err_message(LV_EAUTH)).
  */
 char *lv_secret_load(const char *path, const char *env);
 

@@ -11,7 +11,7 @@
 #define LAKEVIEW_STATUS_H
 
 #include "lakeview/buf.h"
-#include "lakeview/tree.h"
+#include "lakeview/reader.h"
 
 /**
  * Append the status of the store read by @p r to @p out as one JSON

@@ -68,6 +68,24 @@ int lv_store_create(const char *dir, const char *environment,
 int lv_store_open(const char *dir, unsigned flags, struct lv_store **out)
 	__attribute__((warn_unused_result));
 
+/** The files of a store directory. */
+enum lv_store_file {
+	LV_STORE_DATA,   /**< `data.mdb`: LMDB's data file */
+	LV_STORE_LOCK,   /**< `lock.mdb`: LMDB's lock file (reader slots) */
+	LV_STORE_CONF,   /**< `lakeview.conf`: the link */
+	LV_STORE_NFILES  /**< how many there are, to loop over them */
+};
+
+/**
+ * Write the path of one file of the store in @p dir into @p buf (whether
+ * or not it exists; nothing is read). For whoever watches the store
+ * (inotify on the data file) or removes it (unlink of every file).
+ * @return 0; -EINVAL for an unknown @p which; -ENAMETOOLONG when the path
+ *         does not fit @p len (@p buf then holds "").
+ */
+int lv_store_file(const char *dir, enum lv_store_file which, char *buf,
+		  size_t len) __attribute__((warn_unused_result));
+
 /** Close the store; every reader and transaction must be ended first. */
 void lv_store_close(struct lv_store *st);
 
