@@ -12,6 +12,8 @@
 #include "check.h"
 #include "lakeview/err.h"
 #include "lakeview/lake.h"
+#include "lakeview/lake_top.h"
+#include "lakeview/schema.h"
 #include "lakeview/tree.h"
 #include "tree_i.h"
 
@@ -206,7 +208,7 @@ int main(void)
 	setenv("LAKEVIEW_NOW", "1700000000", 1);
 	CHECK_RC(lv_store_create(dir, "env", "org", &st));
 	CHECK_RC(lv_table_from_metadata(meta, strlen(meta), 0, 0, &t));
-	CHECK_RC(lv_table_add(st, &t));
+	CHECK_RC(lv_lake_table_add(st, &t));
 	lv_table_free(&t);
 	CHECK_RC(lv_item_new(&it));
 
