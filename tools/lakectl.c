@@ -69,21 +69,6 @@ int fail_rc(int rc, const char *what)
 	return fail("%s: %s", what, lv_strerror(rc));
 }
 
-int remove_store(const char *dir, int and_dir)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb", "lakeview.conf" };
-	char p[PATH_MAX];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		if (unlink(p) != 0 && errno != ENOENT)
-			return -errno;
-	}
-	if (and_dir && rmdir(dir) != 0)
-		return -errno;
-	return 0;
-}
-
 const char *store_arg(const char *opt, const char *cmd)
 {
 	const char *env = getenv("LAKEVIEW_STORE");
