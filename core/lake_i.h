@@ -1,5 +1,6 @@
 /*
- * lake_i.h - materialiser internals shared by lake.c, model.c, table.c.
+ * lake_i.h - the batch's internals shared by lake.c and the lake's tables
+ * (lake_top.c).
  */
 #ifndef LAKEVIEW_LAKE_I_H
 #define LAKEVIEW_LAKE_I_H

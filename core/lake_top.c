@@ -24,6 +24,16 @@
 #include "table_i.h"
 #include "tree_i.h"
 
+/* Commit the transaction, or abort it when @rc says so. */
+static int end(struct lv_wtxn *w, int rc)
+{
+	if (rc) {
+		lv_wtxn_abort(w);
+		return rc;
+	}
+	return lv_wtxn_commit(w);
+}
+
 int lv_lake_table_add(struct lv_store *st, struct lv_table *t)
 {
 	struct lv_wtxn w;
@@ -35,12 +45,7 @@ int lv_lake_table_add(struct lv_store *st, struct lv_table *t)
 	rc = lv_table_insert(&w, t);
 	if (!rc)
 		rc = lv_model_refresh(&w, t, 1);
-	if (rc)
-		goto out;
-	return lv_wtxn_commit(&w);
-out:
-	lv_wtxn_abort(&w);
-	return rc;
+	return end(&w, rc);
 }
 
 int lv_lake_table_remove(struct lv_store *st, const char *name)
@@ -87,12 +92,8 @@ int lv_lake_table_remove(struct lv_store *st, const char *name)
 	lv_table_free(&t);
 	if (!rc)
 		rc = lv_model_refresh(&w, NULL, 1);
-	if (rc)
-		goto out;
-	return lv_wtxn_commit(&w);
 out:
-	lv_wtxn_abort(&w);
-	return rc;
+	return end(&w, rc);
 }
 
 int lv_lake_table_update(struct lv_store *st, const struct lv_table *t,
@@ -118,11 +119,7 @@ int lv_lake_table_update(struct lv_store *st, const struct lv_table *t,
 	rc = lv_table_save(&w, t);
 	if (!rc)
 		rc = lv_model_refresh(&w, t, schema_changed);
-	if (rc)
-		goto out;
-	return lv_wtxn_commit(&w);
 out:
-	lv_wtxn_abort(&w);
-	return rc;
+	return end(&w, rc);
 }
 

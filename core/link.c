@@ -8,26 +8,31 @@
  * a person should see as the detail, and the caller prints it. Options,
  * file names and secrets are resolved by the caller first.
  *
- * This is core's top module. The layering of core, top to bottom; each
- * layer calls only the layers below it, never up, and core calls nothing
- * of fs/ or tools/:
+ * This is core's top module. The layering of core, top to bottom: a
+ * module calls only modules on the rows below its own, never up, and
+ * core calls nothing of fs/ or tools/ (`nm` on core's objects shows no
+ * circle):
  *
- *   link                          the lifecycle (this file)
- *   dataverse, push, snapshot,    sources and publishers: the sync from
- *   status, lake (the tables)     Dataverse, the push to the storage
- *                                 account, snapshots, the status document,
- *                                 adding and removing tables
- *   batch, rowstate, rowfilter,   the batch and its parts: applying
- *   encode, changelog, partition, changes, row states, CSV values, the
- *   item                          change log, partitions, parsed items
- *   model, table, schema          the metadata: model.json and manifests,
- *                                 table records, the Dataverse mapping
- *   adls, adls_queue, http,       the clients of the cloud services (of
- *   oauth, adls_sign              the store they read only lakeview.conf)
- *   tree, fedit, reader, treelog  the file tree
- *   store                         the store: LMDB, lakeview.conf
- *   buf, csv, jrow, time, err     buffers, CSV, JSON rows, the clock,
- *                                 errors
+ *   link                                the lifecycle (this file)
+ *   dataverse, status                   sources and publishers: the sync
+ *   push, snapshot, lake (the tables)   from Dataverse, the status
+ *                                       document, the push to the storage
+ *                                       account, snapshots, adding and
+ *                                       removing tables
+ *   batch                               the batch and its parts: applying
+ *   rowstate, rowfilter, encode,        changes, row states, CSV values,
+ *   changelog, partition, item          the change log, partitions, items
+ *   model, schema                       the metadata: model.json and the
+ *   table                               manifests, the Dataverse mapping,
+ *                                       table records
+ *   adls_queue                          beside the metadata, used only by
+ *   adls                                the rows above: the clients of the
+ *   oauth, adls_sign                    cloud services (of the store they
+ *   http                                read only lakeview.conf)
+ *   tree, fedit, reader, treelog        the file tree
+ *   store                               the store: LMDB, lakeview.conf
+ *   csv, jrow, time                     CSV, JSON rows, the clock
+ *   buf, err                            buffers, errors
  */
 #include <errno.h>
 #include <limits.h>

@@ -5,7 +5,9 @@
  * With a source, link checks before it writes anything that it can get a
  * token and list the tables, so a typo in a URL or a secret fails here,
  * not at the first sync. Secrets are never taken on the command line:
- * only a file name, or $LAKEVIEW_CLIENT_SECRET.
+ * only a file name, or $LAKEVIEW_CLIENT_SECRET. The link itself is made by
+ * lv_link_create() (core/link.c); this file checks the options and reads
+ * the secrets, all before the first call goes out.
  */
 #include <errno.h>
 #include <limits.h>
