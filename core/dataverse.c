@@ -27,7 +27,9 @@
 #include "lakeview/err.h"
 #include "lakeview/http.h"
 #include "lakeview/lake.h"
+#include "lakeview/lake_top.h"
 #include "lakeview/oauth.h"
+#include "lakeview/schema.h"
 #include "lakeview/table.h"
 
 #define META_MAX ((size_t)64 << 20)
@@ -318,6 +320,7 @@ static int state_store(struct lv_table *t, const struct sync_state *s)
 			      "delta", s->delta ? json_string(s->delta) : json_null(),
 			      "resync", s->resync);
 	char *str;
+	int rc;
 
 	if (!o)
 		return -ENOMEM;
@@ -325,9 +328,9 @@ static int state_store(struct lv_table *t, const struct sync_state *s)
 	json_decref(o);
 	if (!str)
 		return -ENOMEM;
-	free(t->sync_json);
-	t->sync_json = str;
-	return 0;
+	rc = lv_table_set_sync(t, str);
+	free(str);
+	return rc;
 }
 
 static int set_str(char **dst, const char *src, size_t n)
@@ -352,9 +355,8 @@ static int fail_table(struct lv_store *st, const char *name, int rc)
 
 	snprintf(reason, sizeof(reason), "%s", lv_err_message(rc));
 	if (lv_table_get(st, name, &t) == 0) {
-		snprintf(t.state, sizeof(t.state), "%s", LV_STATE_FAILED);
-		snprintf(t.reason, sizeof(t.reason), "%s", reason);
-		if (lv_table_update(st, &t, 0) != 0) {
+		lv_table_set_state(&t, LV_STATE_FAILED, reason);
+		if (lv_lake_table_update(st, &t, 0) != 0) {
 			/* keep the first error */
 		}
 		lv_table_free(&t);
@@ -433,12 +435,10 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		rc = lv_table_get(st, name, &cur);
 		if (rc)
 			goto fail;
-		if (!s.delta || s.resync)
-			snprintf(cur.state, sizeof(cur.state), "%s", LV_STATE_INPROGRESS);
-		cur.reason[0] = '\0';
+		lv_table_set_state(&cur, !s.delta || s.resync ? LV_STATE_INPROGRESS : NULL, "");
 		rc = state_store(&cur, &s);
 		if (!rc)
-			rc = lv_table_update(st, &cur, 0);
+			rc = lv_lake_table_update(st, &cur, 0);
 		lv_table_free(&cur);
 		if (rc)
 			goto fail;
@@ -480,10 +480,9 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 				rc = lv_table_get(st, name, &cur);
 				if (!rc) {
 					rc = state_store(&cur, &s);
-					snprintf(cur.state, sizeof(cur.state), "%s",
-						 LV_STATE_INPROGRESS);
+					lv_table_set_state(&cur, LV_STATE_INPROGRESS, NULL);
 					if (!rc)
-						rc = lv_table_update(st, &cur, 0);
+						rc = lv_lake_table_update(st, &cur, 0);
 					lv_table_free(&cur);
 				}
 			}
@@ -574,8 +573,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		if (!rc && delta) {
 			int64_t now = lv_clock_now();
 
-			snprintf(bt->state, sizeof(bt->state), "%s", LV_STATE_COMPLETED);
-			bt->reason[0] = '\0';
+			lv_table_set_state(bt, LV_STATE_COMPLETED, "");
 			bt->last_sync = now;
 			if (!bt->initial_done)
 				bt->initial_done = now;

@@ -7,7 +7,9 @@
  * model.json, the newest snapshot of each partition) inside the commit
  * that changes what they describe; lv_tree_put_file() leaves a file
  * untouched when its bytes come out the same, so regenerating is cheap
- * and never bumps a generation for nothing.
+ * and never bumps a generation for nothing. lv_model_refresh() is the one
+ * rewrite every change of the tables ends with (adding, removing or
+ * updating a table, a batch's commit), so the four stay in step.
  *
  * model.json follows lake-format.md §2: name/description "cdm", version
  * "1.0", LocalEntity per table with the Athena annotations, attributes
@@ -21,10 +23,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lake_i.h"
 #include "lakeview/time.h"
 #include "lakeview/csv.h"
 #include "lakeview/err.h"
+#include "model_i.h"
+#include "table_i.h"
 #include "tree_i.h"
 
 #define MODEL_MAX ((size_t)256 << 20)
@@ -390,5 +393,18 @@ int lv_lake_optionsets(struct lv_wtxn *w)
 				      c.b[i].len, 0, NULL);
 	for (int i = 0; i < 5; i++)
 		lv_buf_free(&c.b[i]);
+	return rc;
+}
+
+int lv_model_refresh(struct lv_wtxn *w, const struct lv_table *t, int all)
+{
+	int rc = 0;
+
+	if (t)
+		rc = lv_lake_table_manifest(w, t);
+	if (!rc && all)
+		rc = lv_lake_root_model(w);
+	if (!rc && all)
+		rc = lv_lake_optionsets(w);
 	return rc;
 }

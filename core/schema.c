@@ -1,5 +1,5 @@
 /*
- * schema.c - Dataverse metadata -> lake columns, and table records.
+ * schema.c - Dataverse metadata -> lake columns.
  *
  * The mapping from Dataverse attribute types to CDM data types is written
  * down here once, as a table (map[] below), because the lake's consumers
@@ -30,6 +30,9 @@
  * The lake's columns are Id, SinkCreatedOn, SinkModifiedOn, the mapped
  * attributes in metadata order, then IsDelete on append-only tables;
  * attributes added later go after all of those.
+ *
+ * Nothing here touches the store: the table records and their JSON form
+ * are table.c's; this file only decides which columns a table has.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,25 +42,13 @@
 
 #include "jrow.h"
 #include "lakeview/err.h"
-#include "lakeview/table.h"
+#include "lakeview/schema.h"
 #include "table_i.h"
 
 static const char *const reserved[] = {
 	"model", "optionsetmetadata", "microsoft", "snapshot", "changelog",
 	"entitysyncfailure",
 };
-
-int lv_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > LV_COL_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
-			return 0;
-	return 1;
-}
 
 static int table_name_ok(const char *name)
 {
@@ -67,62 +58,6 @@ static int table_name_ok(const char *name)
 		if (strcasecmp(name, reserved[i]) == 0)
 			return 0;
 	return 1;
-}
-
-void lv_table_free(struct lv_table *t)
-{
-	free(t->cols);
-	free(t->options_json);
-	free(t->sync_json);
-	t->cols = NULL;
-	t->options_json = NULL;
-	t->sync_json = NULL;
-	t->ncols = 0;
-}
-
-static int add_col(struct lv_table *t, const char *name, const char *prop,
-		   const char *attrtype, int type, int fmt, int flags,
-		   int maxlen, int precision, int scale)
-{
-	struct lv_column *c, *nc;
-
-	if (t->ncols >= LV_TABLE_MAX_COLS)
-		return lv_err_set(LV_ETOOBIG, "table %s: more than %d columns",
-				  t->name, LV_TABLE_MAX_COLS);
-	for (size_t i = 0; i < t->ncols; i++)
-		if (strcasecmp(t->cols[i].name, name) == 0)
-			return lv_err_set(LV_EBADVALUE, "table %s: column '%s' appears twice",
-					  t->name, name);
-	nc = realloc(t->cols, (t->ncols + 1) * sizeof(*nc));
-	if (!nc)
-		return -ENOMEM;
-	t->cols = nc;
-	c = &t->cols[t->ncols++];
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	snprintf(c->prop, sizeof(c->prop), "%s", prop);
-	snprintf(c->attrtype, sizeof(c->attrtype), "%s", attrtype);
-	c->type = (uint8_t)type;
-	c->fmt = (uint8_t)fmt;
-	c->flags = (uint16_t)flags;
-	c->maxlen = maxlen;
-	c->precision = (int16_t)precision;
-	c->scale = (int16_t)scale;
-	c->hash = lv_jrow_hash(c->prop, strlen(c->prop));
-	return 0;
-}
-
-void lv_table_index(struct lv_table *t)
-{
-	t->icreatedon = -1;
-	t->iversion = -1;
-	for (size_t i = 0; i < t->ncols; i++) {
-		t->cols[i].hash = lv_jrow_hash(t->cols[i].prop, strlen(t->cols[i].prop));
-		if (strcmp(t->cols[i].name, "createdon") == 0 && !(t->cols[i].flags & LV_COL_REMOVED))
-			t->icreatedon = (int)i;
-		if (strcmp(t->cols[i].name, "versionnumber") == 0)
-			t->iversion = (int)i;
-	}
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -340,12 +275,12 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 	}
 	t->append_only = append_only;
 	t->by_month = by_month;
-	snprintf(t->state, sizeof(t->state), "%s", LV_STATE_NOTSTARTED);
-	rc = add_col(t, "Id", "", "Uniqueidentifier", LV_T_GUID, LV_F_PLAIN, LV_COL_ID, -1, 0, 0);
+	lv_table_set_state(t, LV_STATE_NOTSTARTED, NULL);
+	rc = lv_table_add_col(t, "Id", "", "Uniqueidentifier", LV_T_GUID, LV_F_PLAIN, LV_COL_ID, -1, 0, 0);
 	if (!rc)
-		rc = add_col(t, "SinkCreatedOn", "", "DateTime", LV_T_DATETIME, LV_F_SINK, LV_COL_SINK_C, -1, 0, 0);
+		rc = lv_table_add_col(t, "SinkCreatedOn", "", "DateTime", LV_T_DATETIME, LV_F_SINK, LV_COL_SINK_C, -1, 0, 0);
 	if (!rc)
-		rc = add_col(t, "SinkModifiedOn", "", "DateTime", LV_T_DATETIME, LV_F_SINK, LV_COL_SINK_M, -1, 0, 0);
+		rc = lv_table_add_col(t, "SinkModifiedOn", "", "DateTime", LV_T_DATETIME, LV_F_SINK, LV_COL_SINK_M, -1, 0, 0);
 	if (rc)
 		goto out;
 	opts = json_pack("{s[]s[]s[]s[]s[]}", "optionset", "globaloptionset",
@@ -371,14 +306,14 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 			goto out;
 		}
 		snprintf(prop, sizeof(prop), lookup ? "_%s_value" : "%s", an);
-		rc = add_col(t, an, prop, at, type, fmt, 0, maxlen, prec, scale);
+		rc = lv_table_add_col(t, an, prop, at, type, fmt, 0, maxlen, prec, scale);
 		if (!rc)
 			rc = collect_options(opts, t->name, a);
 		if (rc)
 			goto out;
 	}
 	if (append_only) {
-		rc = add_col(t, "IsDelete", "", "Boolean", LV_T_BOOLEAN, LV_F_PLAIN, LV_COL_ISDELETE, -1, 0, 0);
+		rc = lv_table_add_col(t, "IsDelete", "", "Boolean", LV_T_BOOLEAN, LV_F_PLAIN, LV_COL_ISDELETE, -1, 0, 0);
 		if (rc)
 			goto out;
 	}
@@ -391,7 +326,7 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 	/* Append-only is forced for tables without createdon (lake-format §1.3) */
 	if (t->icreatedon < 0 && !t->append_only) {
 		t->append_only = 1;
-		rc = add_col(t, "IsDelete", "", "Boolean", LV_T_BOOLEAN, LV_F_PLAIN, LV_COL_ISDELETE, -1, 0, 0);
+		rc = lv_table_add_col(t, "IsDelete", "", "Boolean", LV_T_BOOLEAN, LV_F_PLAIN, LV_COL_ISDELETE, -1, 0, 0);
 		if (rc)
 			goto out;
 		lv_table_index(t);
@@ -401,116 +336,6 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 out:
 	json_decref(opts);
 	json_decref(root);
-	if (rc)
-		lv_table_free(t);
-	return rc;
-}
-
-/* --- table records ------------------------------------------------------ */
-
-static const char *const type_names[] = {
-	[LV_T_GUID] = "guid", [LV_T_STRING] = "string", [LV_T_INT64] = "int64",
-	[LV_T_DECIMAL] = "decimal", [LV_T_DOUBLE] = "double",
-	[LV_T_BOOLEAN] = "boolean", [LV_T_DATETIME] = "dateTime",
-	[LV_T_DATETIMEOFFSET] = "dateTimeOffset",
-};
-
-const char *lv_ctype_name(int type)
-{
-	if (type < 0 || type > LV_T_DATETIMEOFFSET)
-		return "unclassified";
-	return type_names[type];
-}
-
-char *lv_table_to_json(const struct lv_table *t)
-{
-	json_t *o, *cols;
-	char *s;
-
-	cols = json_array();
-	for (size_t i = 0; cols && i < t->ncols; i++) {
-		const struct lv_column *c = &t->cols[i];
-
-		json_array_append_new(cols, json_pack("{sssssssisisisisisi}",
-			"name", c->name, "prop", c->prop, "attrtype", c->attrtype,
-			"type", (int)c->type, "fmt", (int)c->fmt, "flags", (int)c->flags,
-			"maxlen", (int)c->maxlen, "precision", (int)c->precision,
-			"scale", (int)c->scale));
-	}
-	o = json_pack("{sIsssssssbsbsssssIsIsIsIsIso}",
-		      "id", (json_int_t)t->id, "name", t->name,
-		      "entityset", t->entityset, "idattr", t->idattr,
-		      "append_only", t->append_only, "by_month", t->by_month,
-		      "state", t->state, "reason", t->reason,
-		      "count", (json_int_t)t->count, "added", (json_int_t)t->added,
-		      "last_sync", (json_int_t)t->last_sync,
-		      "initial_done", (json_int_t)t->initial_done,
-		      "last_change", (json_int_t)t->last_change,
-		      "columns", cols);
-	if (!o)
-		return NULL;
-	if (t->options_json)
-		json_object_set_new(o, "options", json_loads(t->options_json, 0, NULL));
-	if (t->sync_json)
-		json_object_set_new(o, "sync", json_loads(t->sync_json, 0, NULL));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
-int lv_table_from_json(const char *s, size_t len, struct lv_table *t)
-{
-	json_t *o, *cols, *c, *v;
-	json_error_t jerr;
-	size_t i;
-	int rc = 0;
-
-	memset(t, 0, sizeof(*t));
-	o = json_loadb(s, len, 0, &jerr);
-	if (!o)
-		return -EIO;
-	t->id = (uint32_t)json_integer_value(json_object_get(o, "id"));
-	snprintf(t->name, sizeof(t->name), "%s", json_string_value(json_object_get(o, "name")) ?: "");
-	snprintf(t->entityset, sizeof(t->entityset), "%s", json_string_value(json_object_get(o, "entityset")) ?: "");
-	snprintf(t->idattr, sizeof(t->idattr), "%s", json_string_value(json_object_get(o, "idattr")) ?: "");
-	t->append_only = json_is_true(json_object_get(o, "append_only"));
-	t->by_month = json_is_true(json_object_get(o, "by_month"));
-	snprintf(t->state, sizeof(t->state), "%s", json_string_value(json_object_get(o, "state")) ?: "");
-	snprintf(t->reason, sizeof(t->reason), "%s", json_string_value(json_object_get(o, "reason")) ?: "");
-	t->count = (uint64_t)json_integer_value(json_object_get(o, "count"));
-	t->added = json_integer_value(json_object_get(o, "added"));
-	t->last_sync = json_integer_value(json_object_get(o, "last_sync"));
-	t->initial_done = json_integer_value(json_object_get(o, "initial_done"));
-	t->last_change = json_integer_value(json_object_get(o, "last_change"));
-	cols = json_object_get(o, "columns");
-	json_array_foreach(cols, i, c) {
-		rc = add_col(t, json_string_value(json_object_get(c, "name")) ?: "?",
-			     json_string_value(json_object_get(c, "prop")) ?: "",
-			     json_string_value(json_object_get(c, "attrtype")) ?: "",
-			     (int)json_integer_value(json_object_get(c, "type")),
-			     (int)json_integer_value(json_object_get(c, "fmt")),
-			     (int)json_integer_value(json_object_get(c, "flags")),
-			     (int)json_integer_value(json_object_get(c, "maxlen")),
-			     (int)json_integer_value(json_object_get(c, "precision")),
-			     (int)json_integer_value(json_object_get(c, "scale")));
-		if (rc)
-			goto out;
-	}
-	v = json_object_get(o, "options");
-	if (v) {
-		t->options_json = json_dumps(v, JSON_COMPACT);
-		if (!t->options_json)
-			rc = -ENOMEM;
-	}
-	v = json_object_get(o, "sync");
-	if (!rc && v && !json_is_null(v)) {
-		t->sync_json = json_dumps(v, JSON_COMPACT);
-		if (!t->sync_json)
-			rc = -ENOMEM;
-	}
-	lv_table_index(t);
-out:
-	json_decref(o);
 	if (rc)
 		lv_table_free(t);
 	return rc;
@@ -552,7 +377,7 @@ int lv_table_merge(struct lv_table *t, const struct lv_table *fresh, int *change
 			continue;
 		c = find_col(t, f->name);
 		if (!c) {
-			rc = add_col(t, f->name, f->prop, f->attrtype, f->type, f->fmt, 0,
+			rc = lv_table_add_col(t, f->name, f->prop, f->attrtype, f->type, f->fmt, 0,
 				     f->maxlen, f->precision, f->scale);
 			if (rc)
 				return rc;

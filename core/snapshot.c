@@ -17,8 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lake_i.h"
 #include "lakeview/err.h"
+#include "lakeview/snapshot.h"
+#include "model_i.h"
+#include "table_i.h"
 #include "tree_i.h"
 
 struct snap_ctx {

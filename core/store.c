@@ -341,17 +341,22 @@ static int link_name_ok(const char *s, int allow_dash)
 	return s[0] != '-' && s[n - 1] != '-';
 }
 
+void lv_store_container_name(const char *environment,
+			     const char *organization, char *buf, size_t len)
+{
+	snprintf(buf, len, "dataverse-%s-%s", environment, organization);
+	for (char *p = buf; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
 static void set_link_names(struct lv_store *st)
 {
 	const char *env = lv_store_conf_get(st, "environment");
 	const char *org = lv_store_conf_get(st, "organization");
 	const char *url = lv_store_conf_get(st, "lake_url");
-	char *p;
 
-	snprintf(st->container, sizeof(st->container), "dataverse-%s-%s",
-		 env ? env : "", org ? org : "");
-	for (p = st->container; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	lv_store_container_name(env ? env : "", org ? org : "", st->container,
+				sizeof(st->container));
 	if (url && *url)
 		snprintf(st->lake_url, sizeof(st->lake_url), "%s", url);
 	else

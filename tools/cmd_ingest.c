@@ -132,7 +132,7 @@ static void mark_synced(struct lv_table *t)
 	if (strcmp(t->state, LV_STATE_FAILED) != 0) {
 		if (!t->initial_done)
 			t->initial_done = now;
-		snprintf(t->state, sizeof(t->state), "%s", LV_STATE_COMPLETED);
+		lv_table_set_state(t, LV_STATE_COMPLETED, NULL);
 	}
 	t->last_sync = now;
 }

@@ -5,22 +5,19 @@
  * With a source, link checks before it writes anything that it can get a
  * token and list the tables, so a typo in a URL or a secret fails here,
  * not at the first sync. Secrets are never taken on the command line:
- * only a file name, or $LAKEVIEW_CLIENT_SECRET.
+ * only a file name, or $LAKEVIEW_CLIENT_SECRET. The link itself is made by
+ * lv_link_create() (core/link.c); this file checks the options and reads
+ * the secrets, all before the first call goes out.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include "lakectl.h"
-#include "lakeview/adls.h"
-#include "lakeview/dataverse.h"
+#include "lakeview/link.h"
 #include "lakeview/oauth.h"
-#include "lakeview/tree.h"
 
 static const char help[] =
 	"usage: lakectl link --store DIR --environment ENV --organization ORG\n"
@@ -53,39 +50,6 @@ static const char help[] =
 	"it did not write, unless --adopt. model.json locations then point at\n"
 	"https://ACCOUNT.dfs.core.windows.net/CONTAINER (fixed at link time).\n";
 
-/*
- * Create the missing parents of the store directory, as `mkdir -p` would
- * (mode 0755): `link --store /var/lib/lakeview/prod` works on a system
- * where /var/lib/lakeview does not exist yet. 0, or fail()'s 1.
- */
-static int make_parents(const char *dir)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n >= sizeof(p))
-		return fail("cannot create the store: path too long: %s", dir);
-	memcpy(p, dir, n + 1);
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = '\0';
-	for (char *s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
-		struct stat sb;
-
-		*s = '\0';
-		if (stat(p, &sb) != 0 && mkdir(p, 0755) != 0 && errno != EEXIST)
-			return fail("cannot create the store: cannot create %s: %s", p, strerror(errno));
-		*s = '/';
-	}
-	return 0;
-}
-
-static int count_table(void *arg, const struct lv_dv_table *t)
-{
-	(void)t;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
 int cmd_link(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -114,16 +78,13 @@ int cmd_link(int argc, char **argv)
 	struct lv_dv_conf dc = { 0 };
 	const char *secret_file = NULL;
 	char secret_abs[PATH_MAX], ca_abs[PATH_MAX], page[16] = "";
-	struct lv_store *st = NULL;
-	struct lv_dv *dv = NULL;
-	char *secret = NULL;
-	unsigned ntables = 0;
-	int c, rc, adopt = 0, created = 0, made_dir = 0;
+	char *secret = NULL, *sec = NULL;
+	int c, rc, adopt = 0;
 	struct lv_adls_conf ac = { 0 };
 	const char *akey = NULL, *asas = NULL, *asec = NULL;
 	char akey_abs[PATH_MAX], asas_abs[PATH_MAX], asec_abs[PATH_MAX];
-	char lake_url[4096], container[256];
-	struct lv_adls *adls = NULL;
+	struct lv_link_conf lc = { 0 };
+	struct lv_link_info info;
 
 	if (want_help(argc, argv, help))
 		return 0;
@@ -172,9 +133,22 @@ int cmd_link(int argc, char **argv)
 		return usage_error("link", "--environment and --organization are required");
 	if ((dc.tenant_id || dc.client_id || secret_file || dc.token_url) && !dc.url)
 		return usage_error("link", "--tenant-id, --client-id and the secret go with --dataverse-url");
+	if (dc.url && (!dc.tenant_id || !dc.client_id))
+		return usage_error("link", "--dataverse-url needs --tenant-id and --client-id");
+	if ((ac.account || akey || asas || asec || ac.client_id) && !ac.url)
+		return usage_error("link", "the --adls-* options go with --adls-url");
+	if (ac.url) {
+		int kinds = !!akey + !!asas + !!(asec || ac.client_id);
+
+		if (!ac.account)
+			return usage_error("link", "--adls-url needs --adls-account");
+		if (kinds > 1)
+			return usage_error("link", "give one of --adls-key-file, --adls-sas-file or the --adls-client-* options");
+		if (!akey && !asas && !asec && !ac.client_id && !getenv("LAKEVIEW_ADLS_KEY") &&
+		    !getenv("LAKEVIEW_ADLS_SAS"))
+			return usage_error("link", "--adls-url needs credentials: --adls-key-file, --adls-sas-file or --adls-client-id with a secret");
+	}
 	if (dc.url) {
-		if (!dc.tenant_id || !dc.client_id)
-			return usage_error("link", "--dataverse-url needs --tenant-id and --client-id");
 		if (secret_file && !realpath(secret_file, secret_abs))
 			return fail("cannot read secret file %s: %s", secret_file, strerror(errno));
 		if (dc.ca_file && !realpath(dc.ca_file, ca_abs))
@@ -186,146 +160,57 @@ int cmd_link(int argc, char **argv)
 			return fail("%s; pass --client-secret-file F (the secret never goes on the command line)",
 				    lv_err_message(LV_EAUTH));
 		dc.secret = secret;
-		rc = lv_dv_new(&dc, &dv);
-		if (!rc)
-			rc = lv_dv_tables(dv, 1, count_table, &ntables);
-		memset(secret, 0, strlen(secret));
-		free(secret);
-		if (rc) {
-			rc = fail_rc(rc, "cannot reach Dataverse; nothing was written");
-			goto out;
-		}
+		lc.source = dc;
+		lc.source_secret_file = secret_file ? secret_abs : NULL;
 	}
-	{
-		/* refuse a used directory before anything reaches the cloud */
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		int used = 0;
-
-		while (d && (e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				used = 1;
-		if (d)
-			closedir(d);
-		if (used)
-			return fail("cannot create the store: %s is not empty (a store exists there, or other files)", dir);
-	}
-	if ((ac.account || akey || asas || asec || ac.client_id) && !ac.url)
-		return usage_error("link", "the --adls-* options go with --adls-url");
 	if (ac.url) {
-		char *sec = NULL;
 		int kinds = !!akey + !!asas + !!(asec || ac.client_id);
 
-		if (!ac.account)
-			return usage_error("link", "--adls-url needs --adls-account");
-		if (kinds > 1)
-			return usage_error("link", "give one of --adls-key-file, --adls-sas-file or the --adls-client-* options");
+		rc = 0;
 		if (akey && !realpath(akey, akey_abs))
-			return fail("cannot read key file %s: %s", akey, strerror(errno));
-		if (asas && !realpath(asas, asas_abs))
-			return fail("cannot read SAS file %s: %s", asas, strerror(errno));
-		if (asec && !realpath(asec, asec_abs))
-			return fail("cannot read secret file %s: %s", asec, strerror(errno));
-		if (akey || (kinds == 0 && getenv("LAKEVIEW_ADLS_KEY"))) {
-			sec = lv_secret_load(akey ? akey_abs : NULL, "LAKEVIEW_ADLS_KEY");
-			ac.key = sec;
-		} else if (asas || (kinds == 0 && getenv("LAKEVIEW_ADLS_SAS"))) {
-			sec = lv_secret_load(asas ? asas_abs : NULL, "LAKEVIEW_ADLS_SAS");
-			ac.sas = sec;
-		} else if (asec || ac.client_id) {
-			sec = lv_secret_load(asec ? asec_abs : NULL, "LAKEVIEW_ADLS_CLIENT_SECRET");
-			ac.secret = sec;
-		} else {
-			return usage_error("link", "--adls-url needs credentials: --adls-key-file, --adls-sas-file or --adls-client-id with a secret");
-		}
-		if (!sec) {
+			rc = fail("cannot read key file %s: %s", akey, strerror(errno));
+		else if (asas && !realpath(asas, asas_abs))
+			rc = fail("cannot read SAS file %s: %s", asas, strerror(errno));
+		else if (asec && !realpath(asec, asec_abs))
+			rc = fail("cannot read secret file %s: %s", asec, strerror(errno));
+		else if (akey || (kinds == 0 && getenv("LAKEVIEW_ADLS_KEY")))
+			ac.key = sec = lv_secret_load(akey ? akey_abs : NULL, "LAKEVIEW_ADLS_KEY");
+		else if (asas || (kinds == 0 && getenv("LAKEVIEW_ADLS_SAS")))
+			ac.sas = sec = lv_secret_load(asas ? asas_abs : NULL, "LAKEVIEW_ADLS_SAS");
+		else
+			ac.secret = sec = lv_secret_load(asec ? asec_abs : NULL, "LAKEVIEW_ADLS_CLIENT_SECRET");
+		if (!rc && !sec)
 			rc = fail("%s", lv_err_message(LV_EAUTH));
+		if (rc)
 			goto out;
-		}
-		snprintf(container, sizeof(container), "dataverse-%s-%s", env, org);
-		for (char *q = container; *q; q++)
-			if (*q >= 'A' && *q <= 'Z')
-				*q = (char)(*q - 'A' + 'a');
-		rc = lv_adls_new(&ac, &adls);
-		if (!rc)
-			rc = lv_adls_container_claim(adls, container, adopt);
-		if (!rc)
-			rc = lv_adls_lake_url(ac.url, ac.account, container, lake_url, sizeof(lake_url));
-		memset(sec, 0, strlen(sec));
-		free(sec);
-		if (rc) {
-			rc = fail_rc(rc, "cannot use the storage account; nothing was written");
-			goto out;
-		}
+		lc.sink = ac;
+		lc.sink_key_file = akey ? akey_abs : NULL;
+		lc.sink_sas_file = asas ? asas_abs : NULL;
+		lc.sink_secret_file = asec ? asec_abs : NULL;
+		lc.adopt = adopt;
 	}
-	rc = make_parents(dir);
-	if (rc)
-		goto out;
-	made_dir = access(dir, F_OK) != 0;
-	rc = lv_store_create(dir, env, org, &st);
+	lc.dir = dir;
+	lc.environment = env;
+	lc.organization = org;
+	rc = lv_link_create(&lc, &info);
 	if (rc) {
-		rc = fail_rc(rc, "cannot create the store");
+		rc = fail("%s", lv_err_message(rc));
 		goto out;
 	}
-	created = 1;
-	rc = lv_tree_init(st);  /* the tree's root: the store is below the tree */
-	if (rc) {
-		rc = fail_rc(rc, "cannot create the store");
-		goto out;
-	}
-	if (dc.url) {
-		rc = lv_store_conf_set(st, "dataverse_url", dc.url);
-		if (!rc)
-			rc = lv_store_conf_set(st, "tenant_id", dc.tenant_id);
-		if (!rc)
-			rc = lv_store_conf_set(st, "client_id", dc.client_id);
-		if (!rc && secret_file)
-			rc = lv_store_conf_set(st, "client_secret_file", secret_abs);
-		if (!rc && dc.token_url)
-			rc = lv_store_conf_set(st, "token_url", dc.token_url);
-		if (!rc && dc.ca_file)
-			rc = lv_store_conf_set(st, "ca_file", dc.ca_file);
-		if (!rc && page[0])
-			rc = lv_store_conf_set(st, "page_size", page);
-		if (rc) {
-			rc = fail("cannot write %s/lakeview.conf: %s", dir, lv_strerror(rc));
-			goto out;
-		}
-	}
-	if (ac.url) {
-		rc = lv_store_conf_set(st, "adls_url", ac.url);
-		if (!rc)
-			rc = lv_store_conf_set(st, "adls_account", ac.account);
-		if (!rc && akey)
-			rc = lv_store_conf_set(st, "adls_key_file", akey_abs);
-		if (!rc && asas)
-			rc = lv_store_conf_set(st, "adls_sas_file", asas_abs);
-		if (!rc && asec)
-			rc = lv_store_conf_set(st, "adls_client_secret_file", asec_abs);
-		if (!rc && ac.tenant_id)
-			rc = lv_store_conf_set(st, "adls_tenant_id", ac.tenant_id);
-		if (!rc && ac.client_id)
-			rc = lv_store_conf_set(st, "adls_client_id", ac.client_id);
-		if (!rc && ac.token_url)
-			rc = lv_store_conf_set(st, "adls_token_url", ac.token_url);
-		if (!rc)
-			rc = lv_store_conf_set(st, "lake_url", lake_url);
-		if (rc) {
-			rc = fail("cannot write %s/lakeview.conf: %s", dir, lv_strerror(rc));
-			goto out;
-		}
-	}
-	printf("linked %s: container %s", dir, lv_store_container(st));
+	printf("linked %s: container %s", dir, info.container);
 	if (dc.url)
-		printf(", source %s (%u tables with change tracking)", dc.url, ntables);
+		printf(", source %s (%u tables with change tracking)", dc.url, info.ntables);
 	if (ac.url)
-		printf(", sink %s", lake_url);
+		printf(", sink %s", info.lake_url);
 	putchar('\n');
 out:
-	lv_adls_free(adls);
-	lv_dv_free(dv);
-	lv_store_close(st);
-	if (rc && created)  /* a half-made store would refuse the next link */
-		(void)remove_store(dir, made_dir);
+	if (secret) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	if (sec) {
+		memset(sec, 0, strlen(sec));
+		free(sec);
+	}
 	return rc;
 }

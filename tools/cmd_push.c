@@ -6,18 +6,17 @@
  * and the store. relink resumes a kept link, verifying the container, or
  * recreates a deleted container and pushes everything again.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lakectl.h"
 #include "lakeview/adls.h"
 #include "lakeview/push.h"
+#include "lakeview/link.h"
 
 static const char push_help[] =
 	"usage: lakectl push --store DIR\n"
@@ -47,9 +46,9 @@ static const char relink_help[] =
 
 int link_active(struct lv_store *st)
 {
-	const char *u = lv_store_conf_get(st, "unlinked");
+	const char *u = lv_link_unlinked(st);
 
-	if (u && *u)
+	if (u)
 		return fail("this link was unlinked (%s); run 'lakectl relink --store %s' to resume",
 			    u, lv_store_dir(st));
 	return 0;
@@ -137,11 +136,7 @@ int cmd_unlink(int argc, char **argv)
 {
 	const char *dir = NULL;
 	struct lv_store *st;
-	struct lv_adls *a = NULL;
 	int rc, del = 0, yes = 0;
-	char when[64];
-	time_t now = time(NULL);
-	struct tm tm;
 
 	if (want_help(argc, argv, unlink_help))
 		return 0;
@@ -154,11 +149,9 @@ int cmd_unlink(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!del) {
-		gmtime_r(&now, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		rc = lv_store_conf_set(st, "unlinked", when);
+		rc = lv_link_unlink(st, 0);
 		if (rc)
-			rc = fail("cannot write lakeview.conf: %s", lv_strerror(rc));
+			rc = fail("%s", lv_err_message(rc));
 		else
 			printf("unlinked %s: syncing and pushing stopped; the store%s kept (lakectl relink resumes)\n",
 			       dir, lv_store_conf_get(st, "adls_url") ? " and the container are" : " is");
@@ -181,48 +174,19 @@ int cmd_unlink(int argc, char **argv)
 			return fail("nothing deleted%s", isatty(0) ? "" : " (no terminal to confirm on: pass --yes)");
 		}
 	}
-	if (lv_store_conf_get(st, "adls_url")) {
-		rc = lv_adls_from_store(st, &a);
-		if (!rc)
-			rc = lv_adls_container_delete(a, lv_store_container(st));
-		lv_adls_free(a);
-		if (rc) {
-			rc = fail_rc(rc, "cannot delete the container; the store is kept");
-			lv_store_close(st);
-			return rc;
-		}
-		printf("deleted container %s\n", lv_store_container(st));
+	rc = lv_link_unlink(st, 1);
+	if (rc) {
+		rc = fail("%s", lv_err_message(rc));
+		lv_store_close(st);
+		return rc;
 	}
+	if (lv_store_conf_get(st, "adls_url"))
+		printf("deleted container %s\n", lv_store_container(st));
 	lv_store_close(st);
-	rc = remove_store(dir, 1);
+	rc = lv_link_destroy(dir);
 	if (rc)
-		return fail("cannot remove the store %s: %s", dir, strerror(-rc));
+		return fail("%s", lv_err_message(rc));
 	printf("deleted store %s\n", dir);
-	return 0;
-}
-
-struct verify {
-	char **names, **etags;
-	size_t n;
-};
-
-static int collect_name(void *arg, const char *name, const char *etag)
-{
-	struct verify *v = arg;
-	char **p = realloc(v->names, (v->n + 1) * sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	v->names = p;
-	p = realloc(v->etags, (v->n + 1) * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	v->etags = p;
-	v->names[v->n] = strdup(name);
-	v->etags[v->n] = strdup(etag);
-	if (!v->names[v->n] || !v->etags[v->n])
-		return -ENOMEM;
-	v->n++;
 	return 0;
 }
 
@@ -230,8 +194,8 @@ int cmd_relink(int argc, char **argv)
 {
 	const char *dir = NULL;
 	struct lv_store *st;
-	struct lv_adls *a = NULL;
-	int rc, adopt = 0, y = 0, existed;
+	struct lv_link_relink r;
+	int rc, adopt = 0, y = 0;
 
 	if (want_help(argc, argv, relink_help))
 		return 0;
@@ -241,65 +205,21 @@ int cmd_relink(int argc, char **argv)
 	rc = open_store(dir, 0, &st);
 	if (rc)
 		return rc;
-	if (lv_store_conf_get(st, "adls_url")) {
-		rc = lv_adls_from_store(st, &a);
-		if (rc) {
-			rc = fail_rc(rc, "cannot connect to the storage account");
-			goto out;
-		}
-		existed = lv_adls_container_exists(a, lv_store_container(st));
-		if (existed < 0) {
-			rc = fail_rc(existed, "cannot reach the storage account");
-			goto out;
-		}
-		rc = lv_adls_container_claim(a, lv_store_container(st), adopt);
-		if (rc) {
-			rc = fail_rc(rc, "cannot use the container");
-			goto out;
-		}
-		if (!existed) {
-			rc = lv_push_forget(st);
-			printf("container %s was deleted: recreated it; the whole lake is pushed again\n",
-			       lv_store_container(st));
-		} else {
-			struct verify v = { NULL, NULL, 0 };
-			struct lv_push_pending before, after;
-
-			/* files the container lost are pushed again */
-			rc = lv_push_pending(st, &before);
-			if (!rc)
-				rc = lv_adls_list(a, lv_store_container(st), NULL, collect_name, &v);
-			if (!rc)
-				rc = lv_push_verify(st, (const char *const *)v.names,
-						    (const char *const *)v.etags, v.n);
-			if (!rc)
-				rc = lv_push_pending(st, &after);
-			if (!rc)
-				printf("container %s was kept: verified %zu files and reused it; %llu missing or changed files are pushed again\n",
-				       lv_store_container(st), v.n,
-				       (unsigned long long)(after.files[0] + after.files[1] + after.files[2]));
-			for (size_t i = 0; i < v.n; i++) {
-				free(v.names[i]);
-				free(v.etags[i]);
-			}
-			free(v.names);
-			free(v.etags);
-		}
-		if (rc) {
-			rc = fail_rc(rc, "cannot verify the container");
-			goto out;
-		}
-	}
-	rc = lv_store_conf_set(st, "unlinked", NULL);
+	rc = lv_link_relink(st, adopt, &r);
+	if (r.recreated)
+		printf("container %s was deleted: recreated it; the whole lake is pushed again\n",
+		       lv_store_container(st));
+	else if (r.kept)
+		printf("container %s was kept: verified %zu files and reused it; %llu missing or changed files are pushed again\n",
+		       lv_store_container(st), r.verified, (unsigned long long)r.pending);
 	if (rc) {
-		rc = fail("cannot write lakeview.conf: %s", lv_strerror(rc));
+		rc = fail("%s", lv_err_message(rc));
 		goto out;
 	}
 	printf("relinked %s: 'lakectl sync' resumes where the link stopped\n", dir);
-	if (a)
+	if (r.sink)
 		rc = do_push(st);
 out:
-	lv_adls_free(a);
 	lv_store_close(st);
 	return rc;
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "lakectl.h"
-#include "lakeview/lake.h"
+#include "lakeview/snapshot.h"
 
 static const char help[] =
 	"usage: lakectl snapshot --store DIR\n"

@@ -19,6 +19,7 @@
 #include "lakeview/time.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/lake.h"
+#include "lakeview/snapshot.h"
 #include "lakeview/table.h"
 
 static const char help[] =

@@ -12,6 +12,8 @@
 
 #include "lakectl.h"
 #include "lakeview/dataverse.h"
+#include "lakeview/lake_top.h"
+#include "lakeview/schema.h"
 #include "lakeview/table.h"
 
 #define SCHEMA_MAX (64u << 20)
@@ -118,7 +120,7 @@ static int add_one(struct lv_store *st, struct lv_dv *dv, const char *table,
 	}
 	if (by_month && t.append_only && !append_only)
 		fprintf(stderr, "lakectl: note: %s has no createdon, so it is append-only by Year\n", table);
-	rc = lv_table_add(st, &t);
+	rc = lv_lake_table_add(st, &t);
 	if (rc) {
 		rc = fail_rc(rc, "cannot add the table");
 		goto out;
@@ -264,7 +266,7 @@ static int tables_remove(int argc, char **argv)
 	rc = open_store(dir, 0, &st);
 	if (rc)
 		return rc;
-	rc = lv_table_remove(st, argv[optind]);
+	rc = lv_lake_table_remove(st, argv[optind]);
 	if (rc)
 		rc = fail_rc(rc, "cannot remove the table");
 	else

@@ -65,23 +65,6 @@ int fail_rc(int rc, const char *what)
 	return fail("%s: %s", what, lv_err_message(rc));
 }
 
-int remove_store(const char *dir, int and_dir)
-{
-	char p[PATH_MAX];
-
-	for (int i = 0; i < LV_STORE_NFILES; i++) {
-		int rc = lv_store_file(dir, (enum lv_store_file)i, p, sizeof(p));
-
-		if (rc)
-			return rc;
-		if (unlink(p) != 0 && errno != ENOENT)
-			return -errno;
-	}
-	if (and_dir && rmdir(dir) != 0)
-		return -errno;
-	return 0;
-}
-
 const char *store_arg(const char *opt, const char *cmd)
 {
 	const char *env = getenv("LAKEVIEW_STORE");

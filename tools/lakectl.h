@@ -26,8 +26,6 @@ int fail_rc(int rc, const char *what);
 
 /* --store DIR, or $LAKEVIEW_STORE; NULL (after a usage error) if none. */
 const char *store_arg(const char *opt, const char *cmd);
-/* Delete a store's files, and its directory when @and_dir; 0 or -errno. */
-int remove_store(const char *dir, int and_dir);
 /* Open the store named by --store / $LAKEVIEW_STORE, reporting errors. */
 int open_store(const char *dir, unsigned flags, struct lv_store **st);
 

@@ -13,6 +13,8 @@
 #include "lakeview/err.h"
 #include "lakeview/lake.h"
 #include "lakeview/reader.h"
+#include "lakeview/lake_top.h"
+#include "lakeview/schema.h"
 #include "lakeview/tree.h"
 #include "reader_i.h"
 
@@ -208,7 +210,7 @@ int main(void)
 	CHECK_RC(lv_store_create(dir, "env", "org", &st));
 	CHECK_RC(lv_tree_init(st));
 	CHECK_RC(lv_table_from_metadata(meta, strlen(meta), 0, 0, &t));
-	CHECK_RC(lv_table_add(st, &t));
+	CHECK_RC(lv_lake_table_add(st, &t));
 	lv_table_free(&t);
 	CHECK_RC(lv_item_new(&it));
 

@@ -169,18 +169,4 @@ int lv_log_each(struct lv_store *st, uint64_t from,
 		int (*fn)(void *arg, const struct lv_change *c), void *arg)
 	__attribute__((warn_unused_result));
 
-/** Store-wide snapshot counts. */
-struct lv_snapshot_stats {
-	unsigned taken;     /**< snapshot files created */
-	unsigned retired;   /**< old snapshot files removed */
-};
-
-/**
- * Take a snapshot of every partition changed since its last snapshot,
- * point the root model.json at the newest snapshots, retire the snapshots
- * beyond the newest 5 of each partition. One commit.
- */
-int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
-	__attribute__((warn_unused_result));
-
 #endif

@@ -96,6 +96,15 @@ const char *lv_store_dir(const struct lv_store *st);
 const char *lv_store_container(const struct lv_store *st);
 
 /**
+ * The container name of a link of @p environment and @p organization,
+ * `dataverse-<env>-<org>` in lower case, into @p buf (truncated to
+ * @p len; 16 + 2 * LV_LINK_NAME_MAX bytes always suffice). The one rule:
+ * lv_store_container() and the link's sink both use it.
+ */
+void lv_store_container_name(const char *environment,
+			     const char *organization, char *buf, size_t len);
+
+/**
  * Lake URL: the absolute URL model.json locations start with
  * (`https://localhost/<container>` until a sink is linked).
  */

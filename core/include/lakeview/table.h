@@ -1,17 +1,20 @@
 /**
  * @file table.h
- * @brief Tables of a link: their schema, options and sync state.
+ * @brief Tables of a link: their schema, options and sync state, and
+ *        their records in the store.
  *
  * Caveats first:
- *  - A table's schema comes from Dataverse metadata JSON, the document
- *    `GET EntityDefinitions(LogicalName='x')?$expand=Attributes` returns.
- *    The mapping to lake columns is written down once, in schema.c, and
- *    is the same for `lakectl tables add --schema` and for the sync.
+ *  - A table is built from Dataverse metadata (lakeview/schema.h); it is
+ *    added, removed and saved with what goes with it in the lake through
+ *    lakeview/lake_top.h. What is here reads records and edits a table
+ *    in memory.
  *  - Columns are never reordered or dropped: a new attribute is appended,
  *    an attribute removed at the source stays and is written empty, a
  *    changed type fails the table (remove and add it again to fix).
  *  - Table and column names are checked: letters, digits and '_' only
  *    (Dataverse logical names), and not the lake's reserved folder names.
+ *  - Edit the state, reason and sync state through the setters below;
+ *    the other fields may be read freely.
  */
 #ifndef LAKEVIEW_TABLE_H
 #define LAKEVIEW_TABLE_H
@@ -89,53 +92,22 @@ struct lv_table {
 /** Free what a table holds (not the struct itself). */
 void lv_table_free(struct lv_table *t);
 
-/**
- * Build a table from Dataverse metadata JSON (see the caveats).
- * @param json,len    the metadata document
- * @param append_only, by_month  table options
- * @param out         filled; free with lv_table_free()
- * @return 0, LV_EBADJSON, LV_EBADNAME, LV_EBADVALUE (with the detail).
- */
-int lv_table_from_metadata(const char *json, size_t len, int append_only,
-			   int by_month, struct lv_table *out);
-
-/**
- * Bring @p t up to the metadata in @p fresh (built by
- * lv_table_from_metadata): new attributes are appended, attributes gone
- * at the source are flagged LV_COL_REMOVED (kept, written empty), lengths
- * and option sets follow the source.
- * @param changed  set to 1 when anything changed
- * @return 0; LV_ESCHEMA when a column changed type (nothing is changed;
- *         the detail says what and how to fix it).
- */
-int lv_table_merge(struct lv_table *t, const struct lv_table *fresh,
-		   int *changed);
-
-/**
- * Save a table's state, sync state and schema (in one commit). When
- * @p schema_changed, the per-table manifest, model.json and the
- * OptionsetMetadata CSVs are rewritten in the same commit.
- */
-int lv_table_update(struct lv_store *st, const struct lv_table *t,
-		    int schema_changed) __attribute__((warn_unused_result));
-
 /** Is @p name a safe table or column name? */
 int lv_name_ok(const char *name);
 
 /**
- * Add a table to the store and create its lake folder, per-table
- * manifest and model.json entry, in one commit.
- * @return 0; -EEXIST if it is there already; other codes.
+ * Set the sync state of @p t (one of LV_STATE_*; NULL keeps it) and the
+ * reason shown with it (truncated to fit; "" clears it; NULL keeps it).
+ * Saved with the table (lv_lake_table_update() or a batch's commit).
  */
-int lv_table_add(struct lv_store *st, struct lv_table *t)
-	__attribute__((warn_unused_result));
+void lv_table_set_state(struct lv_table *t, const char *state,
+			const char *reason);
 
 /**
- * Remove a table: its rows, folder, snapshots and manifest leave the lake
- * and model.json in one commit (the change log keeps its history).
- * @return 0; LV_ENOTABLE.
+ * Replace the source's sync state of @p t (a JSON text the source owns,
+ * copied; NULL drops it). @return 0 or -ENOMEM (nothing changed then).
  */
-int lv_table_remove(struct lv_store *st, const char *name)
+int lv_table_set_sync(struct lv_table *t, const char *json)
 	__attribute__((warn_unused_result));
 
 /** Callback for lv_table_list(). */
