@@ -7,7 +7,8 @@
  * between files), and each concern lives in its own file with a small
  * interface declared here:
  *
- *   main.c        option table, start-up cascade, detaching, shutdown
+ *   main.c        start-up cascade, detaching, shutdown
+ *   options.c     the option table: parsing and --help from one source
  *   ops.c         the fuse_lowlevel_ops table (thin handlers)
  *   handle.c      open file handles: one version each, reads, read-ahead
  *   readers.c     pool of short-lived LMDB readers for metadata requests
@@ -64,7 +65,7 @@
 #define LVFS_READAHEAD       (4 << 20)  /* store pages asked ahead of a read */
 #define LVFS_ADVISE_GAP      65536      /* ... as one range across such gaps */
 
-/* Command line and -o options (fuse_opt fills this; see main.c). */
+/* Command line and -o options (fuse_opt fills this; see options.c). */
 struct lvfs_opts {
 	char *store;
 	char *mountpoint;
@@ -91,6 +92,8 @@ struct lvfs_opts {
 	unsigned max_threads;
 	unsigned max_idle_threads;
 	int bad;             /* exit code for an option error, 0 if none */
+	int user_fsname;     /* fsname= given: main() adds none */
+	int user_subtype;    /* subtype= given: main() adds none */
 };
 
 /* Pool of readers for lookup/getattr/readdir (readers.c). */
@@ -187,6 +190,18 @@ void lvfs_log_capture(int on);
 const char *lvfs_log_captured(void);
 void lvfs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+
+/* options.c */
+/**
+ * Parse @p args into @p o with the option table (libfuse's own options
+ * stay in @p args). @return 0, or -1 after printing one line; o->bad then
+ * holds the exit status (2).
+ */
+int lvfs_opts_parse(struct fuse_args *args, struct lvfs_opts *o);
+/** Print --help, every row of the option table, to stdout. */
+void lvfs_opts_help(const char *prog);
+/** Was the daemon run as mount.lakeview (mount(8)'s helper)? */
+int lvfs_opts_helper_name(const char *argv0);
 
 /* readers.c */
 void lvfs_pool_init(struct lvfs_pool *p, struct lv_store *st);
