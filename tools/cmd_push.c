@@ -17,6 +17,7 @@
 
 #include "lakectl.h"
 #include "lakeview/adls.h"
+#include "lakeview/time.h"
 
 static const char push_help[] =
 	"usage: lakectl push --store DIR\n"
@@ -43,6 +44,28 @@ static const char relink_help[] =
 	"pushed again); if it was deleted, it is recreated and the whole lake\n"
 	"is pushed. (The cloud service requires deleting a kept container before\n"
 	"relinking; lakeview does not.)\n";
+
+static const struct lc_opt push_opts[] = {
+	LC_OPT_STORE,
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct lc_opt unlink_opts[] = {
+	LC_OPT_STORE,
+	{ "delete-file-system", 0, '1', NULL, "delete the container and the store too" },
+	{ "yes", 0, 'y', NULL, "confirm --delete-file-system in advance" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct lc_opt relink_opts[] = {
+	LC_OPT_STORE,
+	{ "adopt", 0, 'D', NULL, "reuse a container that holds other files" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct lc_cmd push_cmd = { "push", push_help, push_opts };
+static const struct lc_cmd unlink_cmd = { "unlink", unlink_help, unlink_opts };
+static const struct lc_cmd relink_cmd = { "relink", relink_help, relink_opts };
 
 int link_active(struct lv_store *st)
 {
@@ -83,46 +106,17 @@ int do_push(struct lv_store *st)
 	return rc;
 }
 
-static int simple_opts(int argc, char **argv, const char *cmd, const char **dir,
-		       int *flag1, const char *f1, int *flag2, const char *f2)
-{
-	const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ f1 ? f1 : "-", no_argument, NULL, '1' },
-		{ f2 ? f2 : "--", no_argument, NULL, '2' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': *dir = optarg; break;
-		case '1': *flag1 = 1; break;
-		case '2': *flag2 = 1; break;
-		case ':': return usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-		default: return usage_error(cmd, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	*dir = store_arg(*dir, cmd);
-	return *dir ? 0 : EXIT_USAGE;
-}
-
 int cmd_push(int argc, char **argv)
 {
-	const char *dir = NULL;
 	struct lv_store *st;
-	int rc, x = 0, y = 0;
+	struct lc_args a;
+	int rc;
 
-	if (want_help(argc, argv, push_help))
-		return 0;
-	rc = simple_opts(argc, argv, "push", &dir, &x, NULL, &y, NULL);
-	if (rc)
-		return rc;
-	rc = open_store(dir, 0, &st);
+	if (lc_opts_parse(&a, &push_cmd, argc, argv))
+		return a.status;
+	rc = lc_no_args(&a);
+	if (!rc)
+		rc = lc_open(&a, 0, &st);
 	if (rc)
 		return rc;
 	rc = link_active(st);
@@ -140,21 +134,33 @@ int cmd_unlink(int argc, char **argv)
 	int rc, del = 0, yes = 0;
 	char when[64];
 	time_t now = time(NULL);
-	struct tm tm;
+	struct lc_args args;
+	int c;
 
-	if (want_help(argc, argv, unlink_help))
-		return 0;
-	rc = simple_opts(argc, argv, "unlink", &dir, &del, "delete-file-system", &yes, "yes");
+	if (lc_opts_begin(&args, &unlink_cmd, argc, argv))
+		return args.status;
+	while ((c = lc_opts_next(&args)) > 0) {
+		if (c == '1')
+			del = 1;
+		else
+			yes = 1;
+	}
+	if (c < 0)
+		return -c;
+	rc = lc_no_args(&args);
 	if (rc)
 		return rc;
+	dir = lc_store_dir(&args);
+	if (!dir)
+		return EXIT_USAGE;
 	if (yes && !del)
 		return usage_error("unlink", "--yes confirms --delete-file-system; give both");
-	rc = open_store(dir, 0, &st);
+	rc = lc_open(&args, 0, &st);
 	if (rc)
 		return rc;
 	if (!del) {
-		gmtime_r(&now, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (lv_time_iso(when, sizeof(when), (int64_t)now) != 0)
+			when[0] = '\0';
 		rc = lv_store_conf_set(st, "unlinked", when);
 		if (rc)
 			rc = fail("cannot write lakeview.conf: %s", lv_strerror(rc));
@@ -230,14 +236,24 @@ int cmd_relink(int argc, char **argv)
 	const char *dir = NULL;
 	struct lv_store *st;
 	struct lv_adls *a = NULL;
-	int rc, adopt = 0, y = 0, existed;
+	int rc, adopt = 0, existed;
 
-	if (want_help(argc, argv, relink_help))
-		return 0;
-	rc = simple_opts(argc, argv, "relink", &dir, &adopt, "adopt", &y, NULL);
+	struct lc_args args;
+	int c;
+
+	if (lc_opts_begin(&args, &relink_cmd, argc, argv))
+		return args.status;
+	while ((c = lc_opts_next(&args)) > 0)
+		adopt = 1;   /* --adopt, the one option */
+	if (c < 0)
+		return -c;
+	rc = lc_no_args(&args);
 	if (rc)
 		return rc;
-	rc = open_store(dir, 0, &st);
+	dir = lc_store_dir(&args);
+	if (!dir)
+		return EXIT_USAGE;
+	rc = lc_open(&args, 0, &st);
 	if (rc)
 		return rc;
 	if (lv_store_conf_get(st, "adls_url")) {
