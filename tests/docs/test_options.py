@@ -101,12 +101,58 @@ def main():
     return 1 if failures else 0
 
 
+COMMANDS = ["link", "tables", "sync", "ingest", "snapshot", "push", "status",
+            "ls", "cat", "unlink", "relink"]
+OPT = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-[A-Za-z])(?![\w-])")
+
+
 def check_lakectl(exe):
-    pass
+    man = open(os.path.join(DOC, "lakectl.1.scd")).read()
+    cmds = section(man, "\n# COMMANDS", r"^# ")
+    entries = {}
+    key = None
+    for line in cmds.splitlines():
+        m = re.match(r"^\*(\w+)", line)
+        if m:
+            key = m.group(1)
+        if key:
+            text = line.replace("*", "").replace("\\", "")
+            entries.setdefault(key, set()).update(OPT.findall(text))
+    for cmd in COMMANDS:
+        text = subprocess.run([exe, cmd, "--help"], stdout=subprocess.PIPE,
+                              check=True).stdout.decode()
+        opts = text[text.index("\noptions:\n"):]
+        have = set()
+        for line in opts.splitlines()[2:]:
+            left = re.split(r"\s{2,}", line.strip())[0]
+            have |= {item.split()[0] for item in left.split(", ")}
+        have -= {"-h", "--help"}
+        if "--store" not in have:
+            fail("lakectl %s --help: no --store" % cmd)
+        doc = entries.get(cmd, set()) - {"-h", "--help"}
+        if not doc:
+            fail("lakectl.1.scd has no entry for %s" % cmd)
+        compare("lakectl " + cmd, have, "lakectl.1.scd", doc)
+
+
+CONF_CALL = re.compile(r'lv_store_conf_(?:get|uint|set)\(\s*[^,()]+,\s*"([A-Za-z0-9_]+)"')
 
 
 def check_conf_keys():
-    pass
+    keys = {}
+    for top in ("core", "tools", "fs"):
+        for d, _, files in os.walk(os.path.join(ROOT, top)):
+            for f in files:
+                if f.endswith((".c", ".h")):
+                    path = os.path.join(d, f)
+                    for k in CONF_CALL.findall(open(path, errors="replace").read()):
+                        keys.setdefault(k, os.path.relpath(path, ROOT))
+    assert len(keys) > 10, keys
+    man = open(os.path.join(DOC, "lakeview.conf.5.scd")).read()
+    text = section(man, "\n# KEYS", r"^# ").replace("\\", "")
+    documented = set(re.findall(r"\*([A-Za-z0-9_]+)\*", text))
+    for k in sorted(set(keys) - documented):
+        fail("lakeview.conf key %s (read in %s) is not in lakeview.conf.5.scd" % (k, keys[k]))
 
 
 if __name__ == "__main__":
