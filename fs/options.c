@@ -30,17 +30,12 @@
 
 #include "lakeview_i.h"
 
+/* Keys opt_proc acts on; plain flags are set through their offsets. */
 enum {
-	KEY_HELP,
-	KEY_VERSION,
 	KEY_FOREGROUND,
 	KEY_DEBUG,
-	KEY_RO,
-	KEY_RW,
 	KEY_HELPER_FLAG,
 	KEY_SLOPPY,
-	KEY_FSNAME,
-	KEY_SUBTYPE,
 };
 
 /*
@@ -75,10 +70,10 @@ static const struct optrow rows[] = {
 	ROW(KEY("-d", KEY_DEBUG), "-d, -o debug",
 	    "libfuse debug output (implies -f)"),
 	ALSO(KEY("debug", KEY_DEBUG)),
-	ROW(KEY("-h", KEY_HELP), "-h, --help", "this help"),
-	ALSO(KEY("--help", KEY_HELP)),
-	ROW(KEY("-V", KEY_VERSION), "-V, --version", "versions"),
-	ALSO(KEY("--version", KEY_VERSION)),
+	ROW(LVFS_OPT("-h", show_help, 1), "-h, --help", "this help"),
+	ALSO(LVFS_OPT("--help", show_help, 1)),
+	ROW(LVFS_OPT("-V", show_version, 1), "-V, --version", "versions"),
+	ALSO(LVFS_OPT("--version", show_version, 1)),
 
 	SECTION("lakeview options:"),
 	ROW(LVFS_OPT("uid=%u", uid, 0), "-o uid=N",
@@ -112,16 +107,16 @@ static const struct optrow rows[] = {
 	    "let other users read (non-root: needs\n"
 	    "user_allow_other in /etc/fuse.conf)"),
 	/* always read-only: ro is implied, rw is mapped to ro */
-	ROW(KEY("ro", KEY_RO), "-o ro", "read-only (always; the mount is MS_RDONLY)"),
-	ROW(KEY("rw", KEY_RW), "-o rw",
+	ROW(IGNORE("ro"), "-o ro", "read-only (always; the mount is MS_RDONLY)"),
+	ROW(LVFS_OPT("rw", rw_requested, 1), "-o rw",
 	    "mapped to ro (mount(8) passes rw by default);\n"
 	    "writes still fail with EROFS"),
 	ROW(KEEP("default_permissions"), "-o default_permissions",
 	    "always on: the kernel checks the modes"),
 
 	SECTION("mount(8) helper flags (as mount.lakeview):"),
-	ROW(KEY("-r", KEY_RO), "-r", "as -o ro"),
-	ROW(KEY("-w", KEY_RW), "-w", "as -o rw"),
+	ROW(IGNORE("-r"), "-r", "as -o ro"),
+	ROW(LVFS_OPT("-w", rw_requested, 1), "-w", "as -o rw"),
 	ROW(KEY("-n", KEY_HELPER_FLAG), "-n", "ignored"),
 	ROW(KEY("-v", KEY_HELPER_FLAG), "-v", "ignored"),
 	ROW(KEY("-t ", KEY_HELPER_FLAG), "-t TYPE", "ignored"),
@@ -158,9 +153,9 @@ static const struct optrow rows[] = {
 	LISTED(KEEP("allow_root")),
 	LISTED(KEEP("auto_unmount")),
 	LISTED(KEEP("fsname=")),
-	ALSO(KEY("fsname=", KEY_FSNAME)),
+	ALSO(LVFS_OPT("fsname=", user_fsname, 1)),
 	LISTED(KEEP("subtype=")),
-	ALSO(KEY("subtype=", KEY_SUBTYPE)),
+	ALSO(LVFS_OPT("subtype=", user_subtype, 1)),
 	LISTED(KEEP("max_read=")),
 	LISTED(KEEP("blksize=")),
 	LISTED(KEEP("context=")),
@@ -249,23 +244,6 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_DEBUG:
 		o->debug = 1;
 		o->foreground = 1;
-		return 0;
-	case KEY_HELP:
-		o->show_help = 1;
-		return 0;
-	case KEY_VERSION:
-		o->show_version = 1;
-		return 0;
-	case KEY_RO:
-		return 0;
-	case KEY_RW:
-		o->rw_requested = 1;
-		return 0;
-	case KEY_FSNAME:
-		o->user_fsname = 1;
-		return 0;
-	case KEY_SUBTYPE:
-		o->user_subtype = 1;
 		return 0;
 	case KEY_SLOPPY:
 		if (!o->helper)

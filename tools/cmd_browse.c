@@ -33,16 +33,11 @@ static const struct lc_opt ls_opts[] = {
 	LC_OPT_STORE,
 	{ "recursive", 'R', 'R', NULL, "every path below PATH" },
 	{ "long", 'l', 'l', NULL, "size, modification time (UTC), generation" },
-	{ NULL, 0, 0, NULL, NULL },
-};
-
-static const struct lc_opt cat_opts[] = {
-	LC_OPT_STORE,
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_cmd ls_cmd = { "ls", ls_help, ls_opts };
-static const struct lc_cmd cat_cmd = { "cat", cat_help, cat_opts };
+static const struct lc_cmd cat_cmd = { "cat", cat_help, lc_opts_store_only };
 
 static int print_node(struct lv_reader *r, const struct lv_node *n, int full,
 		      int lng)
@@ -91,18 +86,12 @@ int cmd_ls(int argc, char **argv)
 	struct lv_store *st;
 	struct lv_reader *r;
 	struct lv_node n;
-	int c, rc, rec = 0, lng = 0;
+	int rc, rec, lng;
 
-	if (lc_opts_begin(&a, &ls_cmd, argc, argv))
+	if (lc_opts_parse(&a, &ls_cmd, argc, argv))
 		return a.status;
-	while ((c = lc_opts_next(&a)) > 0) {
-		if (c == 'R')
-			rec = 1;
-		else
-			lng = 1;
-	}
-	if (c < 0)
-		return -c;
+	rec = lc_flag(&a, 'R');
+	lng = lc_flag(&a, 'l');
 	if (optind < argc - 1)
 		return usage_error("ls", "name at most one PATH");
 	if (optind == argc - 1)

@@ -50,7 +50,7 @@ static const char help[] =
 static const struct lc_opt opts[] = {
 	LC_OPT_STORE,
 	{ "batch", 0, 'b', "N", "lines per commit, 1 to 10000000 (default 10000)" },
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_cmd cmd = { "ingest", help, opts };

@@ -72,7 +72,7 @@ static const struct lc_opt opts[] = {
 	{ "adls-client-secret-file", 0, 'F', "F", "sink: file holding the client secret" },
 	{ "adls-token-url", 0, 'U', "URL", "sink: token endpoint (default: Entra ID's)" },
 	{ "adopt", 0, 'D', NULL, "sink: use a container that holds other files" },
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_cmd cmd = { "link", help, opts };

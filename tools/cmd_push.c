@@ -45,25 +45,20 @@ static const char relink_help[] =
 	"is pushed. (The cloud service requires deleting a kept container before\n"
 	"relinking; lakeview does not.)\n";
 
-static const struct lc_opt push_opts[] = {
-	LC_OPT_STORE,
-	{ NULL, 0, 0, NULL, NULL },
-};
-
 static const struct lc_opt unlink_opts[] = {
 	LC_OPT_STORE,
 	{ "delete-file-system", 0, '1', NULL, "delete the container and the store too" },
 	{ "yes", 0, 'y', NULL, "confirm --delete-file-system in advance" },
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_opt relink_opts[] = {
 	LC_OPT_STORE,
 	{ "adopt", 0, 'D', NULL, "reuse a container that holds other files" },
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
-static const struct lc_cmd push_cmd = { "push", push_help, push_opts };
+static const struct lc_cmd push_cmd = { "push", push_help, lc_opts_store_only };
 static const struct lc_cmd unlink_cmd = { "unlink", unlink_help, unlink_opts };
 static const struct lc_cmd relink_cmd = { "relink", relink_help, relink_opts };
 
@@ -112,13 +107,8 @@ int cmd_push(int argc, char **argv)
 	struct lc_args a;
 	int rc;
 
-	if (lc_opts_parse(&a, &push_cmd, argc, argv))
+	if (lc_parse_open(&a, &push_cmd, argc, argv, 0, &st))
 		return a.status;
-	rc = lc_no_args(&a);
-	if (!rc)
-		rc = lc_open(&a, 0, &st);
-	if (rc)
-		return rc;
 	rc = link_active(st);
 	if (!rc)
 		rc = do_push(st);
@@ -135,18 +125,11 @@ int cmd_unlink(int argc, char **argv)
 	char when[64];
 	time_t now = time(NULL);
 	struct lc_args args;
-	int c;
 
-	if (lc_opts_begin(&args, &unlink_cmd, argc, argv))
+	if (lc_opts_parse(&args, &unlink_cmd, argc, argv))
 		return args.status;
-	while ((c = lc_opts_next(&args)) > 0) {
-		if (c == '1')
-			del = 1;
-		else
-			yes = 1;
-	}
-	if (c < 0)
-		return -c;
+	del = lc_flag(&args, '1');
+	yes = lc_flag(&args, 'y');
 	rc = lc_no_args(&args);
 	if (rc)
 		return rc;
@@ -239,14 +222,10 @@ int cmd_relink(int argc, char **argv)
 	int rc, adopt = 0, existed;
 
 	struct lc_args args;
-	int c;
 
-	if (lc_opts_begin(&args, &relink_cmd, argc, argv))
+	if (lc_opts_parse(&args, &relink_cmd, argc, argv))
 		return args.status;
-	while ((c = lc_opts_next(&args)) > 0)
-		adopt = 1;   /* --adopt, the one option */
-	if (c < 0)
-		return -c;
+	adopt = lc_flag(&args, 'D');
 	rc = lc_no_args(&args);
 	if (rc)
 		return rc;

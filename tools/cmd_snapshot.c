@@ -14,12 +14,7 @@ static const char help[] =
 	"the newest snapshots, and retire snapshots beyond the newest 5 per\n"
 	"partition. One commit; readers of older snapshots are not disturbed.\n";
 
-static const struct lc_opt opts[] = {
-	LC_OPT_STORE,
-	{ NULL, 0, 0, NULL, NULL },
-};
-
-static const struct lc_cmd cmd = { "snapshot", help, opts };
+static const struct lc_cmd cmd = { "snapshot", help, lc_opts_store_only };
 
 int cmd_snapshot(int argc, char **argv)
 {
@@ -28,13 +23,8 @@ int cmd_snapshot(int argc, char **argv)
 	struct lc_args a;
 	int rc;
 
-	if (lc_opts_parse(&a, &cmd, argc, argv))
+	if (lc_parse_open(&a, &cmd, argc, argv, 0, &st))
 		return a.status;
-	rc = lc_no_args(&a);
-	if (!rc)
-		rc = lc_open(&a, 0, &st);
-	if (rc)
-		return rc;
 	rc = lv_lake_snapshot(st, &s);
 	if (rc)
 		rc = fail_rc(rc, "snapshot failed");

@@ -21,7 +21,7 @@ static const char help[] =
 static const struct lc_opt opts[] = {
 	LC_OPT_STORE,
 	{ "json", 0, 'j', NULL, "the status as one JSON object (as .lakeview/status.json)" },
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_cmd cmd = { "status", help, opts };
@@ -59,19 +59,11 @@ int cmd_status(int argc, char **argv)
 	struct lc_args a;
 	struct lv_store *st;
 	struct lv_store_stats s;
-	int c, rc, json = 0;
+	int rc, json;
 
-	if (lc_opts_begin(&a, &cmd, argc, argv))
+	if (lc_parse_open(&a, &cmd, argc, argv, LV_STORE_RDONLY, &st))
 		return a.status;
-	while ((c = lc_opts_next(&a)) > 0)
-		json = 1;   /* --json, the one option */
-	if (c < 0)
-		return -c;
-	rc = lc_no_args(&a);
-	if (!rc)
-		rc = lc_open(&a, LV_STORE_RDONLY, &st);
-	if (rc)
-		return rc;
+	json = lc_flag(&a, 'j');
 	if (json) {
 		struct lv_reader *r;
 		struct lv_buf b;

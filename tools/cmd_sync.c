@@ -44,7 +44,7 @@ static const struct lc_opt opts[] = {
 	{ "follow", 0, 'f', NULL, "sync every --interval seconds until SIGTERM/SIGINT" },
 	{ "interval", 0, 'i', "SECONDS", "between rounds of --follow, 1 to 604800 (60)" },
 	{ "snapshot-interval", 0, 'n', "SECONDS", "between snapshots, 0 to 604800 (3600)" },
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_cmd cmd = { "sync", help, opts };

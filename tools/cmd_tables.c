@@ -43,19 +43,14 @@ static const struct lc_opt add_opts[] = {
 	{ "schema", 0, 'f', "FILE.json", "the table's metadata from a file (one TABLE)" },
 	{ "append-only", 0, 'a', NULL, "append every change (deletes with IsDelete)" },
 	{ "partition", 0, 'p', "year|month", "partition by createdon year (default) or month" },
-	{ NULL, 0, 0, NULL, NULL },
-};
-
-static const struct lc_opt store_opts[] = {
-	LC_OPT_STORE,
-	{ NULL, 0, 0, NULL, NULL },
+	LC_OPT_END,
 };
 
 static const struct lc_cmd tables_cmd = { "tables", help, add_opts };
 static const struct lc_cmd add_cmd = { "tables add", help, add_opts };
-static const struct lc_cmd available_cmd = { "tables available", help, store_opts };
-static const struct lc_cmd remove_cmd = { "tables remove", help, store_opts };
-static const struct lc_cmd list_cmd = { "tables list", help, store_opts };
+static const struct lc_cmd available_cmd = { "tables available", help, lc_opts_store_only };
+static const struct lc_cmd remove_cmd = { "tables remove", help, lc_opts_store_only };
+static const struct lc_cmd list_cmd = { "tables list", help, lc_opts_store_only };
 
 static int read_file(const char *path, char **out, size_t *len)
 {
@@ -216,14 +211,8 @@ static int tables_available(int argc, char **argv)
 	struct lv_dv *dv = NULL;
 	int rc;
 
-	if (lc_opts_parse(&a, &available_cmd, argc, argv))
+	if (lc_parse_open(&a, &available_cmd, argc, argv, LV_STORE_RDONLY, &st))
 		return a.status;
-	rc = lc_no_args(&a);
-	if (rc)
-		return rc;
-	rc = lc_open(&a, LV_STORE_RDONLY, &st);
-	if (rc)
-		return rc;
 	rc = lv_dv_from_store(st, &dv);
 	if (!rc)
 		rc = lv_dv_tables(dv, 1, print_available, NULL);
@@ -271,14 +260,8 @@ static int tables_list(int argc, char **argv)
 	struct lv_store *st;
 	int rc;
 
-	if (lc_opts_parse(&a, &list_cmd, argc, argv))
+	if (lc_parse_open(&a, &list_cmd, argc, argv, LV_STORE_RDONLY, &st))
 		return a.status;
-	rc = lc_no_args(&a);
-	if (rc)
-		return rc;
-	rc = lc_open(&a, LV_STORE_RDONLY, &st);
-	if (rc)
-		return rc;
 	rc = lv_table_list(st, print_table, NULL);
 	if (rc)
 		rc = fail_rc(rc, "cannot list tables");

@@ -46,9 +46,13 @@ struct lc_opt {
 	const char *help;       /* one line */
 };
 
-/* The row every command has. */
+/* The row every command has, and the end of a table. */
 #define LC_OPT_STORE \
 	{ "store", 0, LC_KEY_STORE, "DIR", "the store (default: $LAKEVIEW_STORE)" }
+#define LC_OPT_END { NULL, 0, 0, NULL, NULL }
+
+/* The table of the commands that take --store only. */
+extern const struct lc_opt lc_opts_store_only[];
 
 struct lc_cmd {
 	const char *name;            /* as errors name it: "tables add" */
@@ -64,6 +68,7 @@ struct lc_args {
 	const char *store;      /* --store, as given */
 	const char *dir;        /* the store directory, once lc_store_dir ran */
 	int status;             /* exit status when parsing says stop */
+	int given[LC_OPTS_MAX]; /* lc_opts_parse: which rows were given */
 	struct option lopts[LC_OPTS_MAX + 1];
 	char shorts[2 * LC_OPTS_MAX + 2];
 };
@@ -85,10 +90,22 @@ int lc_opts_begin(struct lc_args *a, const struct lc_cmd *cmd, int argc,
  * argument), or -EXIT_USAGE after printing the usage error.
  */
 int lc_opts_next(struct lc_args *a);
-/* lc_opts_begin and lc_opts_next for a table of --store only: 0, or 1 to
- * return a->status. */
+/*
+ * lc_opts_begin and lc_opts_next for a table of flags (and --store): the
+ * flags given are then told by lc_flag(). @return 0, or 1 to return
+ * a->status.
+ */
 int lc_opts_parse(struct lc_args *a, const struct lc_cmd *cmd, int argc,
 		  char **argv);
+/* Was the flag of key @p key given (after lc_opts_parse)? */
+int lc_flag(const struct lc_args *a, int key);
+/*
+ * The whole command line of a command that takes no arguments: parse
+ * (lc_opts_parse), refuse arguments, open the store with @p flags.
+ * @return 0 with *st open, or 1 to return a->status.
+ */
+int lc_parse_open(struct lc_args *a, const struct lc_cmd *cmd, int argc,
+		  char **argv, unsigned flags, struct lv_store **st);
 /* EXIT_USAGE (printed) when arguments follow the options, else 0. */
 int lc_no_args(struct lc_args *a);
 /* The store directory: --store or $LAKEVIEW_STORE; NULL after a usage error. */

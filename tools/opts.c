@@ -158,18 +158,45 @@ int lc_opts_next(struct lc_args *a)
 	return 0;
 }
 
+const struct lc_opt lc_opts_store_only[] = {
+	LC_OPT_STORE,
+	LC_OPT_END,
+};
+
 int lc_opts_parse(struct lc_args *a, const struct lc_cmd *cmd, int argc,
 		  char **argv)
 {
-	int c;
+	int c, i;
 
 	if (lc_opts_begin(a, cmd, argc, argv))
 		return 1;
-	c = lc_opts_next(a);
-	if (c > 0)   /* a key the command's table has but nobody takes */
-		c = -usage_error(cmd->name, "unknown option %s", argv[optind - 1]);
+	while ((c = lc_opts_next(a)) > 0)
+		for (i = 0; cmd->opts[i].name && i < LC_OPTS_MAX; i++)
+			if (cmd->opts[i].key == c)
+				a->given[i] = 1;
 	a->status = -c;
 	return c != 0;
+}
+
+int lc_flag(const struct lc_args *a, int key)
+{
+	int i;
+
+	for (i = 0; a->cmd->opts[i].name && i < LC_OPTS_MAX; i++)
+		if (a->cmd->opts[i].key == key)
+			return a->given[i];
+	return 0;
+}
+
+int lc_parse_open(struct lc_args *a, const struct lc_cmd *cmd, int argc,
+		  char **argv, unsigned flags, struct lv_store **st)
+{
+	if (lc_opts_parse(a, cmd, argc, argv))
+		return 1;
+	a->status = lc_no_args(a);
+	if (!a->status)
+		a->status = lc_open(a, flags, st);
+	return a->status != 0;
 }
 
 int lc_no_args(struct lc_args *a)
