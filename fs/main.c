@@ -1,6 +1,6 @@
 /*
- * main.c - `lakeview STORE MOUNTPOINT [-f] [-d] [-o opt,...]`: options,
- * start-up, detaching, shutdown.
+ * main.c - `lakeview STORE MOUNTPOINT [-f] [-d] [-o opt,...]`: start-up,
+ * detaching, shutdown (the options are options.c's).
  *
  * Why it is shaped this way:
  *
