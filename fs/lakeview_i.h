@@ -7,12 +7,14 @@
  * between files), and each concern lives in its own file with a small
  * interface declared here:
  *
- *   main.c        option table, start-up cascade, detaching, shutdown
+ *   main.c        start-up cascade, detaching, shutdown
+ *   options.c     the option table: parsing and --help from one source
  *   ops.c         the fuse_lowlevel_ops table (thin handlers)
+ *   handle.c      open file handles: one version each, reads, read-ahead
  *   readers.c     pool of short-lived LMDB readers for metadata requests
  *   pagecache.c   which file generation may live in the kernel page cache
  *   notify.c      notifier thread: commits -> notify_inval_* calls
- *   vfile.c       the hidden .lakeview/ folder and its status.json
+ *   vnode.c       the virtual nodes: .lakeview/ and its status.json
  *   xattr.c       the user.lakeview.* extended attributes
  *   mount_util.c  mount point checks, stale-mount recovery, readiness
  *   log.c         stderr or syslog, libfuse's log routed through it
@@ -63,7 +65,7 @@
 #define LVFS_READAHEAD       (4 << 20)  /* store pages asked ahead of a read */
 #define LVFS_ADVISE_GAP      65536      /* ... as one range across such gaps */
 
-/* Command line and -o options (fuse_opt fills this; see main.c). */
+/* Command line and -o options (fuse_opt fills this; see options.c). */
 struct lvfs_opts {
 	char *store;
 	char *mountpoint;
@@ -90,6 +92,8 @@ struct lvfs_opts {
 	unsigned max_threads;
 	unsigned max_idle_threads;
 	int bad;             /* exit code for an option error, 0 if none */
+	int user_fsname;     /* fsname= given: main() adds none */
+	int user_subtype;    /* subtype= given: main() adds none */
 };
 
 /* Pool of readers for lookup/getattr/readdir (readers.c). */
@@ -150,6 +154,29 @@ struct lvfs_fh {
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops lvfs_ops;
+/*
+ * One directory entry into a readdir reply buffer of @p rem bytes: with
+ * the node's attributes when @p n is given, else (".", "..", virtual
+ * entries) only @p ino and @p type. @return its size, 0 if it did not fit.
+ */
+size_t lvfs_dirent_add(fuse_req_t req, struct lvfs *fs, int plus, char *buf,
+		       size_t rem, const char *name, const struct lv_node *n,
+		       uint64_t ino, mode_t type, off_t next);
+
+/* handle.c */
+/** A new handle (counted in open_handles); NULL when out of memory. */
+struct lvfs_fh *lvfs_fh_new(struct lvfs *fs);
+/** Free a handle of either kind: ends its reader, uncounts it. */
+void lvfs_fh_free(struct lvfs *fs, struct lvfs_fh *h);
+/**
+ * Open lake file @p ino into @p h: begin its reader, pick direct_io or
+ * the page cache. @return 0, -EISDIR or a liblakeview code.
+ */
+int lvfs_fh_open_file(struct lvfs *fs, fuse_ino_t ino, struct lvfs_fh *h,
+		      struct fuse_file_info *fi);
+/** Reply to a read of @p size bytes at @p off of the handle's version. */
+void lvfs_fh_read(fuse_req_t req, fuse_ino_t ino, struct lvfs_fh *h,
+		  size_t size, off_t off);
 
 /* log.c */
 void lvfs_log(int prio, const char *fmt, ...)
@@ -160,6 +187,18 @@ void lvfs_log_capture(int on);
 const char *lvfs_log_captured(void);
 void lvfs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+
+/* options.c */
+/**
+ * Parse @p args into @p o with the option table (libfuse's own options
+ * stay in @p args). @return 0, or -1 after printing one line; o->bad then
+ * holds the exit status (2).
+ */
+int lvfs_opts_parse(struct fuse_args *args, struct lvfs_opts *o);
+/** Print --help, every row of the option table, to stdout. */
+void lvfs_opts_help(const char *prog);
+/** Was the daemon run as mount.lakeview (mount(8)'s helper)? */
+int lvfs_opts_helper_name(const char *argv0);
 
 /* readers.c */
 void lvfs_pool_init(struct lvfs_pool *p, struct lv_store *st);
@@ -181,11 +220,40 @@ void lvfs_pcache_destroy(struct lvfs_pcache *pc);
 int lvfs_notifier_start(struct lvfs *fs);
 void lvfs_notifier_stop(struct lvfs *fs);
 
-/* vfile.c */
-int lvfs_vfile_is(uint64_t ino);
-void lvfs_vfile_stat(struct lvfs *fs, uint64_t ino, size_t size,
-		     struct stat *st);
-int lvfs_status_doc(struct lvfs *fs, struct lv_buf *out);
+/*
+ * vnode.c: the virtual nodes (.lakeview/, status.json). ops.c asks
+ * lvfs_vnode_is (lvfs_vnode_is_entry for a name) once per operation and,
+ * when true, hands the request to the lvfs_vnode_* of that operation,
+ * which replies.
+ */
+/** Is @p ino one of the virtual nodes? */
+int lvfs_vnode_is(uint64_t ino);
+/** Does the name @p name in @p parent lead to (or within) a virtual node? */
+int lvfs_vnode_is_entry(uint64_t parent, const char *name);
+void lvfs_vnode_lookup(fuse_req_t req, struct lvfs *fs, uint64_t parent,
+		       const char *name);
+/** Attributes; with a status handle @p h, the size of its document. */
+void lvfs_vnode_getattr(fuse_req_t req, struct lvfs *fs, uint64_t ino,
+			const struct lvfs_fh *h);
+/**
+ * Fill @p h for status.json (its document is generated now, direct_io).
+ * @return 0, -EISDIR for the folder, or a liblakeview code.
+ */
+int lvfs_vnode_open(struct lvfs *fs, uint64_t ino, struct lvfs_fh *h,
+		    struct fuse_file_info *fi);
+void lvfs_vnode_read(fuse_req_t req, const struct lvfs_fh *h, size_t size,
+		     off_t off);
+void lvfs_vnode_opendir(fuse_req_t req, uint64_t ino,
+			struct fuse_file_info *fi);
+/**
+ * Entries of .lakeview/ from offset @p off into @p buf; *@p len gets the
+ * bytes used. @return 0, or -ENOTDIR for status.json. Does not reply.
+ */
+int lvfs_vnode_readdir(fuse_req_t req, struct lvfs *fs, uint64_t ino,
+		       off_t off, int plus, char *buf, size_t size,
+		       size_t *len);
+void lvfs_vnode_getxattr(fuse_req_t req);
+void lvfs_vnode_listxattr(fuse_req_t req, size_t size);
 
 /* xattr.c */
 int lvfs_xattr_get(struct lv_reader *r, const struct lv_node *n,

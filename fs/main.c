@@ -1,21 +1,11 @@
 /*
- * main.c - `lakeview STORE MOUNTPOINT [-f] [-d] [-o opt,...]`: options,
- * start-up, detaching, shutdown.
+ * main.c - `lakeview STORE MOUNTPOINT [-f] [-d] [-o opt,...]`: start-up,
+ * detaching, shutdown (the options are options.c's).
  *
  * Why it is shaped this way:
  *
- *  - One fuse_opt table holds every option the daemon accepts, one line
- *    each (sshfs style): ours, the fstab/systemd hints we accept and
- *    ignore, and libfuse's own, which are passed on. Anything else is an
- *    error with one clear line and exit status 2, before anything is
- *    touched - so a typo in fstab fails loudly instead of in dmesg.
- *
- *  - It is also the mount(8) helper: mount.fuse3 runs
- *    `lakeview STORE MNT -o opts` for `lakeview#STORE` / type
- *    fuse.lakeview, and mount(8) runs `mount.lakeview STORE MNT -o opts`
- *    (the installed symlink) for type lakeview. "rw", which mount(8)
- *    passes by default, is mapped to ro: the lake is read-only and
- *    refusing the default would break every fstab line.
+ *  - The options are one table in options.c, which parses them and
+ *    prints --help from the same rows; main() acts on the result.
  *
  *  - Detaching waits for the mount to answer: the parent exits 0 only
  *    once a stat() of the mount point has been served by the daemon, or
@@ -50,262 +40,6 @@
 #define START_TIMEOUT_MS 60000   /* parent's wait for the mount to answer */
 #define READY_TRIES 600          /* 600 x 100 ms */
 
-enum {
-	KEY_HELP,
-	KEY_VERSION,
-	KEY_FOREGROUND,
-	KEY_DEBUG,
-	KEY_RO,
-	KEY_RW,
-	KEY_HELPER_FLAG,
-	KEY_SLOPPY,
-	KEY_FSNAME,
-	KEY_SUBTYPE,
-};
-
-#define LVFS_OPT(t, p, v) { t, offsetof(struct lvfs_opts, p), v }
-#define KEEP(t)           FUSE_OPT_KEY(t, FUSE_OPT_KEY_KEEP)
-#define IGNORE(t)         FUSE_OPT_KEY(t, FUSE_OPT_KEY_DISCARD)
-
-static const struct fuse_opt lvfs_opt_spec[] = {
-	/* lakeview's own */
-	LVFS_OPT("uid=%u",               uid, 0),
-	LVFS_OPT("uid=",                 set_uid, 1),
-	LVFS_OPT("gid=%u",               gid, 0),
-	LVFS_OPT("gid=",                 set_gid, 1),
-	LVFS_OPT("umask=%o",             umask, 0),
-	LVFS_OPT("umask=",               set_umask, 1),
-	LVFS_OPT("attr_timeout=%lf",     attr_timeout, 0),
-	LVFS_OPT("entry_timeout=%lf",    entry_timeout, 0),
-	LVFS_OPT("negative_timeout=%lf", negative_timeout, 0),
-	LVFS_OPT("live_cache",           live_cache, 1),
-	LVFS_OPT("clone_fd",             clone_fd, 1),
-	LVFS_OPT("max_threads=%u",       max_threads, 0),
-	LVFS_OPT("max_idle_threads=%u",  max_idle_threads, 0),
-	LVFS_OPT("allow_other",          allow_other, 1),
-	/* always read-only: ro is implied, rw is mapped to ro */
-	FUSE_OPT_KEY("ro",               KEY_RO),
-	FUSE_OPT_KEY("rw",               KEY_RW),
-	/* command line */
-	FUSE_OPT_KEY("-f",               KEY_FOREGROUND),
-	FUSE_OPT_KEY("-d",               KEY_DEBUG),
-	FUSE_OPT_KEY("debug",            KEY_DEBUG),
-	FUSE_OPT_KEY("-h",               KEY_HELP),
-	FUSE_OPT_KEY("--help",           KEY_HELP),
-	FUSE_OPT_KEY("-V",               KEY_VERSION),
-	FUSE_OPT_KEY("--version",        KEY_VERSION),
-	/* mount(8) helper flags (as mount.lakeview; -f means "fake" there) */
-	FUSE_OPT_KEY("-r",               KEY_RO),
-	FUSE_OPT_KEY("-w",               KEY_RW),
-	FUSE_OPT_KEY("-n",               KEY_HELPER_FLAG),
-	FUSE_OPT_KEY("-v",               KEY_HELPER_FLAG),
-	FUSE_OPT_KEY("-t ",              KEY_HELPER_FLAG),
-	FUSE_OPT_KEY("-s",               KEY_SLOPPY),
-	/* fstab, mount(8) and systemd hints: accepted and ignored
-	 * (x-systemd.*, x-gvfs-* and every other x-* in opt_proc) */
-	IGNORE("nofail"),
-	IGNORE("_netdev"),
-	IGNORE("noauto"),
-	IGNORE("auto"),
-	IGNORE("user"),
-	IGNORE("nouser"),
-	IGNORE("users"),
-	IGNORE("owner"),
-	IGNORE("group"),
-	IGNORE("defaults"),
-	IGNORE("comment="),
-	/* access-time flavours: meaningless on a read-only lake */
-	IGNORE("relatime"),
-	IGNORE("norelatime"),
-	IGNORE("strictatime"),
-	IGNORE("nostrictatime"),
-	IGNORE("diratime"),
-	IGNORE("nodiratime"),
-	IGNORE("lazytime"),
-	IGNORE("nolazytime"),
-	/* libfuse 3.14's own, passed on: mount options ... */
-	KEEP("allow_other"),
-	KEEP("allow_root"),
-	KEEP("auto_unmount"),
-	KEEP("default_permissions"),
-	KEEP("fsname="),
-	FUSE_OPT_KEY("fsname=",          KEY_FSNAME),
-	KEEP("subtype="),
-	FUSE_OPT_KEY("subtype=",         KEY_SUBTYPE),
-	KEEP("max_read="),
-	KEEP("blksize="),
-	KEEP("context="),
-	KEEP("fscontext="),
-	KEEP("defcontext="),
-	KEEP("rootcontext="),
-	KEEP("user="),
-	KEEP("suid"),
-	KEEP("nosuid"),
-	KEEP("dev"),
-	KEEP("nodev"),
-	KEEP("exec"),
-	KEEP("noexec"),
-	KEEP("async"),
-	KEEP("sync"),
-	KEEP("dirsync"),
-	KEEP("atime"),
-	KEEP("noatime"),
-	/* ... and connection options (fuse_parse_conn_info_opts) */
-	KEEP("max_write="),
-	KEEP("max_readahead="),
-	KEEP("max_background="),
-	KEEP("congestion_threshold="),
-	KEEP("sync_read"),
-	KEEP("async_read"),
-	KEEP("atomic_o_trunc"),
-	KEEP("no_remote_lock"),
-	KEEP("no_remote_flock"),
-	KEEP("no_remote_posix_lock"),
-	KEEP("splice_read"),
-	KEEP("no_splice_read"),
-	KEEP("splice_write"),
-	KEEP("no_splice_write"),
-	KEEP("splice_move"),
-	KEEP("no_splice_move"),
-	KEEP("auto_inval_data"),
-	KEEP("no_auto_inval_data"),
-	KEEP("readdirplus="),
-	KEEP("async_dio"),
-	KEEP("no_async_dio"),
-	KEEP("no_writeback_cache"),
-	KEEP("time_gran="),
-	FUSE_OPT_END
-};
-
-/* Options seen that change what main() adds itself. */
-static int user_fsname;
-static int user_subtype;
-
-static void usage(const char *prog)
-{
-	printf(
-"usage: %s STORE MOUNTPOINT [-f] [-d] [-o opt,...]\n"
-"\n"
-"Serve the lake of a lakeview STORE, read-only, at MOUNTPOINT.\n"
-"\n"
-"    -f                     stay in the foreground, log to stderr\n"
-"    -d, -o debug           libfuse debug output (implies -f)\n"
-"    -h, --help             this help\n"
-"    -V, --version          versions\n"
-"\n"
-"lakeview options:\n"
-"    -o ro                  read-only (always; rw is mapped to ro)\n"
-"    -o uid=N, gid=N        owner of every file (default: the daemon's)\n"
-"    -o umask=M             octal mask on 0444 files / 0555 folders\n"
-"    -o attr_timeout=S      kernel attribute cache, seconds (%.0f)\n"
-"    -o entry_timeout=S     kernel name cache, seconds (%.0f)\n"
-"    -o negative_timeout=S  cache of missing names (entry_timeout)\n"
-"    -o live_cache          page cache for live files too: faster repeat\n"
-"                           reads; an open handle may see a short or\n"
-"                           zero-padded end if the file changes meanwhile\n"
-"                           (default: live files direct_io, snapshots\n"
-"                           cached)\n"
-"    -o max_threads=N       worker threads at most (libfuse default)\n"
-"    -o max_idle_threads=N  idle worker threads kept\n"
-"    -o clone_fd            one /dev/fuse descriptor per thread\n"
-"    -o allow_other         let other users read (non-root: needs\n"
-"                           user_allow_other in /etc/fuse.conf)\n"
-"    -o default_permissions always on: the kernel checks the modes\n"
-"\n"
-"Accepted and ignored (fstab): nofail, _netdev, noauto, auto, user,\n"
-"users, defaults, comment=, x-systemd.*, x-gvfs-*, other x-*.\n"
-"Caches are invalidated exactly after each commit, so long timeouts\n"
-"never show stale files.\n"
-"\n", prog, LVFS_DEFAULT_TIMEOUT, LVFS_DEFAULT_TIMEOUT);
-	printf("libfuse options:\n");
-	fuse_lowlevel_help();
-}
-
-static int opt_proc(void *data, const char *arg, int key,
-		    struct fuse_args *outargs)
-{
-	struct lvfs_opts *o = data;
-
-	switch (key) {
-	case FUSE_OPT_KEY_NONOPT:
-		if (o->store == NULL) {
-			o->store = strdup(arg);
-			return 0;
-		}
-		if (o->mountpoint == NULL) {
-			o->mountpoint = strdup(arg);
-			return 0;
-		}
-		fprintf(stderr, "lakeview: unexpected argument '%s' "
-			"(usage: lakeview STORE MOUNTPOINT [-o opts])\n", arg);
-		o->bad = 2;
-		return -1;
-	case KEY_FOREGROUND:
-		if (o->helper)
-			o->fake = 1;        /* mount(8) -f: fake */
-		else
-			o->foreground = 1;
-		return 0;
-	case KEY_DEBUG:
-		o->debug = 1;
-		o->foreground = 1;
-		return 0;
-	case KEY_HELP:
-		o->show_help = 1;
-		return 0;
-	case KEY_VERSION:
-		o->show_version = 1;
-		return 0;
-	case KEY_RO:
-		return 0;
-	case KEY_RW:
-		o->rw_requested = 1;
-		return 0;
-	case KEY_FSNAME:
-		user_fsname = 1;
-		return 0;
-	case KEY_SUBTYPE:
-		user_subtype = 1;
-		return 0;
-	case KEY_SLOPPY:
-		if (!o->helper)
-			break;
-		o->sloppy = 1;
-		return 0;
-	case KEY_HELPER_FLAG:
-		if (!o->helper)
-			break;
-		return 0;
-	case FUSE_OPT_KEY_OPT:
-		if (arg[0] != '-' && strncmp(arg, "x-", 2) == 0)
-			return 0;   /* x-systemd.*, x-gvfs-*, x-mount.* ... */
-		if (arg[0] != '-' && o->sloppy) {
-			fprintf(stderr, "lakeview: ignoring unknown option "
-				"'%s' (sloppy)\n", arg);
-			return 0;
-		}
-		break;
-	default:
-		break;
-	}
-	if (arg[0] == '-')
-		fprintf(stderr, "lakeview: unknown command-line option '%s' "
-			"(see lakeview --help)\n", arg);
-	else
-		fprintf(stderr, "lakeview: unknown mount option '%s' "
-			"(see lakeview --help)\n", arg);
-	o->bad = 2;
-	return -1;
-}
-
-static int is_helper_name(const char *argv0)
-{
-	const char *base = strrchr(argv0, '/');
-
-	base = base ? base + 1 : argv0;
-	return strncmp(base, "mount.lakeview", 14) == 0 ||
-	       strncmp(base, "mount.fuse.lakeview", 19) == 0;
-}
 
 /* "-ofsname=<path>" with commas and backslashes escaped for fuse_opt. */
 static int add_fsname(struct fuse_args *args, const char *path)
@@ -517,7 +251,7 @@ int main(int argc, char *argv[])
 	int rc;
 
 	memset(&fs, 0, sizeof(fs));
-	fs.o.helper = is_helper_name(argv[0]);
+	fs.o.helper = lvfs_opts_helper_name(argv[0]);
 	fs.o.attr_timeout = LVFS_DEFAULT_TIMEOUT;
 	fs.o.entry_timeout = LVFS_DEFAULT_TIMEOUT;
 	fs.o.negative_timeout = -1.0;
@@ -525,12 +259,12 @@ int main(int argc, char *argv[])
 	ready.fs = &fs;
 	fuse_set_log_func(lvfs_fuse_log);
 
-	if (fuse_opt_parse(&args, &fs.o, lvfs_opt_spec, opt_proc) != 0) {
+	if (lvfs_opts_parse(&args, &fs.o) != 0) {
 		ret = fs.o.bad ? fs.o.bad : 2;
 		goto out_args;
 	}
 	if (fs.o.show_help) {
-		usage(fs.o.helper ? "mount.lakeview" : "lakeview");
+		lvfs_opts_help(fs.o.helper ? "mount.lakeview" : "lakeview");
 		ret = 0;
 		goto out_args;
 	}
@@ -619,8 +353,8 @@ int main(int argc, char *argv[])
 	/* What we always ask of libfuse; user options came first. */
 	if (fuse_opt_add_arg(&args, "-oro") != 0 ||
 	    fuse_opt_add_arg(&args, "-odefault_permissions") != 0 ||
-	    (!user_subtype && fuse_opt_add_arg(&args, "-osubtype=lakeview") != 0) ||
-	    (!user_fsname && add_fsname(&args, fs.store_path) != 0) ||
+	    (!fs.o.user_subtype && fuse_opt_add_arg(&args, "-osubtype=lakeview") != 0) ||
+	    (!fs.o.user_fsname && add_fsname(&args, fs.store_path) != 0) ||
 	    (fs.o.debug && fuse_opt_add_arg(&args, "-odebug") != 0)) {
 		fprintf(stderr, "lakeview: out of memory\n");
 		goto err_out1;

@@ -9,14 +9,12 @@
  *
  *  - Two kinds of readers. Metadata requests (lookup, getattr, readdir,
  *    xattr) take a pooled reader refreshed to the newest commit and give
- *    it back before replying. An open file handle begins its own reader at
- *    open and ends it at release, so it reads one version from its first
- *    byte to its last whatever the writer commits or retires meanwhile.
+ *    it back before replying. An open file handle has its own reader, one
+ *    version from open to release, and replies point into LMDB's map
+ *    (handle.c).
  *
- *  - No copies of lake bytes: lv_file_read() returns pointers into LMDB's
- *    map and they go out through fuse_reply_buf()/fuse_reply_iov(). The
- *    pointers stay valid until the handle's reader ends (release), so the
- *    reply is written outside the handle's lock.
+ *  - The virtual .lakeview/ nodes are tested for once per operation
+ *    (lvfs_vnode_is) and handed to vnode.c.
  *
  *  - Caching is long-lived and exact: entries and attributes carry long
  *    timeouts (notify.c invalidates exactly what a commit changed),
@@ -24,20 +22,8 @@
  *    immutable - keep their page cache across opens (keep_cache while
  *    the generation is unchanged, pagecache.c).
  *
- *  - Live files (partitions, model.json: anything not a snapshot) are
- *    opened with direct_io by default. The kernel keeps ONE size and ONE
- *    page cache per inode, while our handles each read their own
- *    version: once a live file changes, a handle still reading the old
- *    version through the page cache has its reads clamped to, or padded
- *    up to, the size of whatever version the kernel last heard of - and
- *    any stat() of the file by anyone refreshes that. Measured: a handle
- *    on a partition that shrank, read while another process stat()s the
- *    file in a loop, came back short in 10 runs out of 10. direct_io
- *    reads are not clamped by i_size, so each handle gets exactly its
- *    version and stat() stays exact for everyone. `-o live_cache` puts
- *    live files in the page cache too (keep_cache per generation, the
- *    getattr-with-handle answers below), for repeat-read speed, with
- *    that race documented.
+ *  - Live files are opened with direct_io by default (why: handle.c);
+ *    `-o live_cache` puts them in the page cache too.
  *
  *  - getattr with a file handle answers with the handle's version (the
  *    kernel asks that way before cached reads); when that version is no
@@ -52,9 +38,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include "lakeview/err.h"
 #include "lakeview_i.h"
@@ -120,28 +104,6 @@ static void fill_entry(struct lvfs *fs, const struct lv_node *n,
 	e->entry_timeout = fs->o.entry_timeout;
 }
 
-static void fill_vfile_entry(struct lvfs *fs, uint64_t ino, size_t size,
-			     struct fuse_entry_param *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->ino = ino;
-	lvfs_vfile_stat(fs, ino, size, &e->attr);
-	e->attr_timeout = ino == LVFS_INO_STATUS ? 0.0 : fs->o.attr_timeout;
-	e->entry_timeout = fs->o.entry_timeout;
-}
-
-/* Size of status.json right now (generated to be exact). */
-static int status_size(struct lvfs *fs, size_t *size)
-{
-	struct lv_buf b;
-	int rc;
-
-	lv_buf_init(&b, LVFS_STATUS_MAX);
-	rc = lvfs_status_doc(fs, &b);
-	*size = b.len;
-	lv_buf_free(&b);
-	return rc;
-}
 
 /* ---- init ------------------------------------------------------------ */
 
@@ -183,29 +145,8 @@ static void lvfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
-	if (parent == LV_ROOT_INO && strcmp(name, LVFS_CTL_NAME) == 0) {
-		fill_vfile_entry(fs, LVFS_INO_CTL, 0, &e);
-		fuse_reply_entry(req, &e);
-		return;
-	}
-	if (parent == LVFS_INO_CTL) {
-		size_t size = 0;
-
-		if (strcmp(name, LVFS_STATUS_NAME) != 0) {
-			fuse_reply_err(req, ENOENT);
-			return;
-		}
-		rc = status_size(fs, &size);
-		if (rc != 0) {
-			reply_rc(req, rc);
-			return;
-		}
-		fill_vfile_entry(fs, LVFS_INO_STATUS, size, &e);
-		fuse_reply_entry(req, &e);
-		return;
-	}
-	if (parent == LVFS_INO_STATUS) {
-		fuse_reply_err(req, ENOTDIR);
+	if (lvfs_vnode_is_entry(parent, name)) {
+		lvfs_vnode_lookup(req, fs, parent, name);
 		return;
 	}
 
@@ -252,24 +193,8 @@ static void lvfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct lv_node n;
 	int rc;
 
-	if (ino == LVFS_INO_STATUS && h != NULL && h->kind == LVFS_FH_STATUS) {
-		lvfs_vfile_stat(fs, ino, h->doc.len, &st);
-		fuse_reply_attr(req, &st, 0.0);
-		return;
-	}
-	if (lvfs_vfile_is(ino)) {
-		size_t size = 0;
-
-		if (ino == LVFS_INO_STATUS) {
-			rc = status_size(fs, &size);
-			if (rc != 0) {
-				reply_rc(req, rc);
-				return;
-			}
-		}
-		lvfs_vfile_stat(fs, ino, size, &st);
-		fuse_reply_attr(req, &st, ino == LVFS_INO_STATUS ?
-				0.0 : fs->o.attr_timeout);
+	if (lvfs_vnode_is(ino)) {
+		lvfs_vnode_getattr(req, fs, ino, h);
 		return;
 	}
 
@@ -325,62 +250,6 @@ static void lvfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
 /* ---- files ------------------------------------------------------------- */
 
-static void fh_free(struct lvfs *fs, struct lvfs_fh *h)
-{
-	if (h->kind == LVFS_FH_FILE) {
-		if (!h->direct_io)
-			lvfs_pcache_release(&fs->pcache, h->node.ino);
-		lv_reader_end(h->r);
-	}
-	lv_buf_free(&h->doc);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	atomic_fetch_sub(&fs->open_handles, 1);
-}
-
-static int open_status(struct lvfs *fs, struct lvfs_fh *h,
-		       struct fuse_file_info *fi)
-{
-	h->kind = LVFS_FH_STATUS;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-	return lvfs_status_doc(fs, &h->doc);
-}
-
-static int open_file(struct lvfs *fs, fuse_ino_t ino, struct lvfs_fh *h,
-		     struct fuse_file_info *fi)
-{
-	int keep = 0;
-	int direct = 0;
-	int rc;
-
-	rc = lv_reader_begin(fs->st, &h->r);
-	if (rc != 0)
-		return rc;
-	h->kind = LVFS_FH_FILE;
-	rc = lv_node_get(h->r, ino, &h->node);
-	if (rc == 0 && S_ISDIR(h->node.mode))
-		rc = -EISDIR;
-	if (rc != 0) {
-		lv_reader_end(h->r);
-		h->r = NULL;
-		h->kind = 0;
-		return rc;
-	}
-	if ((h->node.flags & LV_NODE_SNAPSHOT) == 0 && !fs->o.live_cache) {
-		/* A live file may change while this handle reads it: keep
-		 * its bytes out of the shared page cache (see the top). */
-		direct = 1;
-	} else {
-		lvfs_pcache_open(&fs->pcache, ino, h->node.generation, 1,
-				 &keep, &direct);
-	}
-	h->direct_io = direct;
-	fi->keep_cache = keep;
-	fi->direct_io = direct;
-	return 0;
-}
-
 static void lvfs_open(fuse_req_t req, fuse_ino_t ino,
 		      struct fuse_file_info *fi)
 {
@@ -393,25 +262,17 @@ static void lvfs_open(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (ino == LVFS_INO_CTL) {
-		fuse_reply_err(req, EISDIR);
-		return;
-	}
-	h = calloc(1, sizeof(*h));
+	h = lvfs_fh_new(fs);
 	if (h == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_mutex_init(&h->lock, NULL);
-	lv_buf_init(&h->doc, LVFS_STATUS_MAX);
-	atomic_fetch_add(&fs->open_handles, 1);
-
-	if (ino == LVFS_INO_STATUS)
-		rc = open_status(fs, h, fi);
+	if (lvfs_vnode_is(ino))
+		rc = lvfs_vnode_open(fs, ino, h, fi);
 	else
-		rc = open_file(fs, ino, h, fi);
+		rc = lvfs_fh_open_file(fs, ino, h, fi);
 	if (rc != 0) {
-		fh_free(fs, h);
+		lvfs_fh_free(fs, h);
 		reply_rc(req, rc);
 		return;
 	}
@@ -419,197 +280,23 @@ static void lvfs_open(fuse_req_t req, fuse_ino_t ino,
 	fi->fh = (uintptr_t)h;
 	if (fuse_reply_open(req, fi) != 0) {
 		/* Interrupted: the kernel will not send release for it. */
-		fh_free(fs, h);
+		lvfs_fh_free(fs, h);
 	}
-}
-
-/* Pathological stores (chunks so small that 1023 iovecs do not cover a
- * request): gather into one buffer rather than reply short, which the
- * kernel would take for the end of the file. */
-static void read_gather(fuse_req_t req, struct lvfs_fh *h, size_t size,
-			off_t off)
-{
-	struct iovec iov[64];
-	size_t done = 0;
-	char *buf;
-	int rc = 0;
-
-	buf = malloc(size);
-	if (buf == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	pthread_mutex_lock(&h->lock);
-	while (done < size) {
-		size_t got = 0;
-		int i;
-
-		rc = lv_file_read(h->r, &h->node, (uint64_t)off + done,
-				  size - done, iov, 64, &got);
-		if (rc <= 0 || got == 0)
-			break;
-		for (i = 0; i < rc; i++) {
-			memcpy(buf + done, iov[i].iov_base, iov[i].iov_len);
-			done += iov[i].iov_len;
-		}
-	}
-	pthread_mutex_unlock(&h->lock);
-	if (rc < 0)
-		reply_rc(req, rc);
-	else
-		fuse_reply_buf(req, buf, done);
-	free(buf);
-}
-
-/*
- * Read-ahead of the store. Its map is MADV_RANDOM (LMDB's MDB_NORDAHEAD:
- * no read-around of B-tree pages), so on a cold store every 4 KiB page a
- * reply touched was one synchronous disk read (~60 MB/s here, a seventh
- * of ext4). Before each reply we ask (MADV_WILLNEED) for the chunks of
- * the request and of the LVFS_READAHEAD bytes after it that were not
- * asked for yet (h->ahead), so the disk reads run ahead of the copies.
- * On a warm store this only finds the pages cached.
- */
-static void advise(const struct iovec *iov, int n)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = 0;
-	uintptr_t e = 0;
-	int i;
-
-	for (i = 0; i <= n; i++) {
-		uintptr_t ia = 0;
-		uintptr_t ie = 0;
-
-		if (i < n) {
-			if (iov[i].iov_len == 0)
-				continue;
-			ia = (uintptr_t)iov[i].iov_base & ~(page - 1);
-			ie = (uintptr_t)iov[i].iov_base + iov[i].iov_len;
-			/* Chunks written one after the other sit a page
-			 * header apart: one request for the run of them. */
-			if (e != 0 && ia >= a && ia <= e + LVFS_ADVISE_GAP) {
-				if (ie > e)
-					e = ie;
-				continue;
-			}
-		}
-		if (e != 0)
-			(void)madvise((void *)a, e - a, MADV_WILLNEED);
-		a = ia;
-		e = ie;
-	}
-}
-
-/*
- * With h->lock held. Sequential reads (from the start, or from within the
- * range asked for last time) ask LVFS_READAHEAD bytes ahead; any other
- * read asks for its own bytes only.
- */
-static void read_ahead(struct lvfs_fh *h, uint64_t off, size_t size)
-{
-	struct iovec iov[64];
-	uint64_t from = off;
-	uint64_t to = off + size;
-
-	if (off == 0 || (off <= h->ahead &&
-			 h->ahead - off <= size + LVFS_READAHEAD))
-		to += LVFS_READAHEAD;
-	if (to > h->node.size)
-		to = h->node.size;
-	if (h->ahead > from && h->ahead <= to)
-		from = h->ahead;
-	while (from < to) {
-		size_t got = 0;
-		int rc;
-
-		rc = lv_file_read(h->r, &h->node, from, (size_t)(to - from),
-				  iov, 64, &got);
-		if (rc <= 0 || got == 0)
-			break;
-		advise(iov, rc);
-		from += got;
-	}
-	if (from > h->ahead || off + size < h->ahead)
-		h->ahead = from;
 }
 
 static void lvfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
 	struct lvfs_fh *h = fh_of(fi);
-	struct iovec iov[LVFS_READ_IOV_MAX];
-	size_t done = 0;
-	int n = 0;
-	int rc = 0;
 
 	if (h == NULL) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
-	if (h->kind == LVFS_FH_STATUS) {
-		if (off < 0 || (size_t)off >= h->doc.len) {
-			fuse_reply_buf(req, NULL, 0);
-			return;
-		}
-		if (size > h->doc.len - (size_t)off)
-			size = h->doc.len - (size_t)off;
-		/*
-		 * Reply from a copy: once the kernel has the reply, the file
-		 * may be closed and released on another thread before
-		 * writev() returns here (ASan then sees the handle's buffer
-		 * freed under it). The status document is small.
-		 */
-		{
-			char *copy = malloc(size);
-
-			if (copy == NULL) {
-				fuse_reply_err(req, ENOMEM);
-				return;
-			}
-			memcpy(copy, h->doc.p + off, size);
-			fuse_reply_buf(req, copy, size);
-			free(copy);
-		}
-		return;
-	}
-	if (off < 0 || (uint64_t)off >= h->node.size) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	if (size > h->node.size - (uint64_t)off)
-		size = (size_t)(h->node.size - (uint64_t)off);
-
-	pthread_mutex_lock(&h->lock);
-	read_ahead(h, (uint64_t)off, size);
-	while (done < size && n < LVFS_READ_IOV_MAX) {
-		size_t got = 0;
-
-		rc = lv_file_read(h->r, &h->node, (uint64_t)off + done,
-				  size - done, iov + n, LVFS_READ_IOV_MAX - n,
-				  &got);
-		if (rc <= 0 || got == 0)
-			break;
-		n += rc;
-		done += got;
-	}
-	pthread_mutex_unlock(&h->lock);
-
-	if (rc < 0) {
-		lvfs_log(LOG_ERR, "read of inode %llu at %lld: %s",
-			 (unsigned long long)ino, (long long)off,
-			 lv_strerror(rc));
-		reply_rc(req, rc);
-		return;
-	}
-	if (done < size && n == LVFS_READ_IOV_MAX) {
-		read_gather(req, h, size, off);
-		return;
-	}
-	if (n == 1)
-		fuse_reply_buf(req, iov[0].iov_base, iov[0].iov_len);
+	if (h->kind == LVFS_FH_STATUS)
+		lvfs_vnode_read(req, h, size, off);
 	else
-		fuse_reply_iov(req, iov, n);
+		lvfs_fh_read(req, ino, h, size, off);
 }
 
 static void lvfs_release(fuse_req_t req, fuse_ino_t ino,
@@ -618,7 +305,7 @@ static void lvfs_release(fuse_req_t req, fuse_ino_t ino,
 	struct lvfs_fh *h = fh_of(fi);
 
 	if (h != NULL)
-		fh_free(fs_of(req), h);
+		lvfs_fh_free(fs_of(req), h);
 	fuse_reply_err(req, 0);
 }
 
@@ -647,12 +334,8 @@ static void lvfs_opendir(fuse_req_t req, fuse_ino_t ino,
 	int rc;
 
 	fi->fh = 0;
-	if (ino == LVFS_INO_CTL) {
-		fuse_reply_open(req, fi);
-		return;
-	}
-	if (ino == LVFS_INO_STATUS) {
-		fuse_reply_err(req, ENOTDIR);
+	if (lvfs_vnode_is(ino)) {
+		lvfs_vnode_opendir(req, ino, fi);
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -679,9 +362,9 @@ static void lvfs_opendir(fuse_req_t req, fuse_ino_t ino,
 }
 
 /* One directory entry into the reply buffer; 0 if it did not fit. */
-static size_t add_entry(fuse_req_t req, struct lvfs *fs, int plus, char *buf,
-			size_t rem, const char *name, const struct lv_node *n,
-			uint64_t ino, mode_t type, off_t next)
+size_t lvfs_dirent_add(fuse_req_t req, struct lvfs *fs, int plus, char *buf,
+		       size_t rem, const char *name, const struct lv_node *n,
+		       uint64_t ino, mode_t type, off_t next)
 {
 	struct fuse_entry_param e;
 	size_t need;
@@ -729,20 +412,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		return;
 	}
 
-	if (ino == LVFS_INO_CTL) {
-		static const char *const names[] = { ".", "..", LVFS_STATUS_NAME };
-		const uint64_t inos[] = { LVFS_INO_CTL, LV_ROOT_INO,
-					  LVFS_INO_STATUS };
-		const mode_t types[] = { S_IFDIR, S_IFDIR, S_IFREG };
-		off_t i;
-
-		for (i = off < 0 ? 0 : off; i < 3; i++) {
-			n = add_entry(req, fs, plus, buf + pos, size - pos,
-				      names[i], NULL, inos[i], types[i], i + 1);
-			if (n == 0)
-				break;
-			pos += n;
-		}
+	if (lvfs_vnode_is(ino)) {
+		rc = lvfs_vnode_readdir(req, fs, ino, off, plus, buf, size, &pos);
 		goto reply;
 	}
 
@@ -756,14 +427,14 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		goto out;
 
 	if (off < 1) {
-		n = add_entry(req, fs, plus, buf + pos, size - pos, ".", NULL,
+		n = lvfs_dirent_add(req, fs, plus, buf + pos, size - pos, ".", NULL,
 			      dir.ino, S_IFDIR, 1);
 		if (n == 0)
 			goto reply;
 		pos += n;
 	}
 	if (off < 2) {
-		n = add_entry(req, fs, plus, buf + pos, size - pos, "..", NULL,
+		n = lvfs_dirent_add(req, fs, plus, buf + pos, size - pos, "..", NULL,
 			      dir.ino == LV_ROOT_INO ? LV_ROOT_INO : dir.parent,
 			      S_IFDIR, 2);
 		if (n == 0)
@@ -775,7 +446,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		rc = lv_dir_next(r, ino, &cookie, &child);
 		if (rc <= 0)
 			break;
-		n = add_entry(req, fs, plus, buf + pos, size - pos, child.name,
+		n = lvfs_dirent_add(req, fs, plus, buf + pos, size - pos, child.name,
 			      &child, child.ino, 0, (off_t)(cookie + 2));
 		if (n == 0)
 			break;
@@ -835,8 +506,8 @@ static void lvfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	if (lvfs_vfile_is(ino)) {
-		fuse_reply_err(req, ENODATA);
+	if (lvfs_vnode_is(ino)) {
+		lvfs_vnode_getxattr(req);
 		return;
 	}
 	rc = lvfs_pool_get(&fs->pool, &r);
@@ -867,11 +538,8 @@ static void lvfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	int len;
 	int rc;
 
-	if (lvfs_vfile_is(ino)) {
-		if (size == 0)
-			fuse_reply_xattr(req, 0);
-		else
-			fuse_reply_buf(req, NULL, 0);
+	if (lvfs_vnode_is(ino)) {
+		lvfs_vnode_listxattr(req, size);
 		return;
 	}
 	rc = lvfs_pool_get(&fs->pool, &r);
@@ -1011,3 +679,4 @@ const struct fuse_lowlevel_ops lvfs_ops = {
 	.fallocate = erofs_fallocate,
 	.copy_file_range = erofs_copy_file_range,
 };
+

@@ -18,8 +18,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "lakeview/time.h"
 #include "lakeview_i.h"
 
 #define XA_GENERATION  "user.lakeview.generation"
@@ -39,11 +39,7 @@ static int put(char *buf, size_t len, const char *s)
 
 static void iso8601(int64_t t, char *out, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (lv_time_iso(out, len, t) != 0)
 		snprintf(out, len, "%lld", (long long)t);
 }
 

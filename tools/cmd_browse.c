@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lakectl.h"
 #include "lakeview/reader.h"
+#include "lakeview/time.h"
 
 static const char ls_help[] =
 	"usage: lakectl ls --store DIR [-R] [-l] [PATH]\n"
@@ -28,6 +28,16 @@ static const char cat_help[] =
 	"\n"
 	"Print the bytes of lake file PATH (e.g. account/2021.csv), exactly as\n"
 	"a mount serves them.\n";
+
+static const struct lc_opt ls_opts[] = {
+	LC_OPT_STORE,
+	{ "recursive", 'R', 'R', NULL, "every path below PATH" },
+	{ "long", 'l', 'l', NULL, "size, modification time (UTC), generation" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd ls_cmd = { "ls", ls_help, ls_opts };
+static const struct lc_cmd cat_cmd = { "cat", cat_help, lc_opts_store_only };
 
 static int print_node(struct lv_reader *r, const struct lv_node *n, int full,
 		      int lng)
@@ -43,13 +53,10 @@ static int print_node(struct lv_reader *r, const struct lv_node *n, int full,
 		snprintf(path, sizeof(path), "%s", n->name);
 	}
 	if (lng) {
-		int64_t t = n->mtime;
-		struct tm tm;
-		time_t tt = (time_t)t;
 		char ts[32];
 
-		gmtime_r(&tt, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (lv_time_iso(ts, sizeof(ts), n->mtime) != 0)
+			ts[0] = '\0';
 		printf("%12" PRIu64 " %s %6" PRIu64 " ", n->size, ts, n->generation);
 	}
 	printf("%s%s\n", path, S_ISDIR(n->mode) ? "/" : "");
@@ -74,39 +81,22 @@ static int walk(struct lv_reader *r, uint64_t dir, int recursive, int lng)
 
 int cmd_ls(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "recursive", no_argument, NULL, 'R' },
-		{ "long", no_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL, *path = "";
+	const char *path = "";
+	struct lc_args a;
 	struct lv_store *st;
 	struct lv_reader *r;
 	struct lv_node n;
-	int c, rc, rec = 0, lng = 0;
+	int rc, rec, lng;
 
-	if (want_help(argc, argv, ls_help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":Rl", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case 'R': rec = 1; break;
-		case 'l': lng = 1; break;
-		case ':': return usage_error("ls", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("ls", "unknown option %s", argv[optind - 1]);
-		}
-	}
+	if (lc_opts_parse(&a, &ls_cmd, argc, argv))
+		return a.status;
+	rec = lc_flag(&a, 'R');
+	lng = lc_flag(&a, 'l');
 	if (optind < argc - 1)
 		return usage_error("ls", "name at most one PATH");
 	if (optind == argc - 1)
 		path = argv[optind];
-	dir = store_arg(dir, "ls");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, LV_STORE_RDONLY, &st);
+	rc = lc_open(&a, LV_STORE_RDONLY, &st);
 	if (rc)
 		return rc;
 	rc = lv_reader_begin(st, &r);
@@ -128,35 +118,19 @@ int cmd_ls(int argc, char **argv)
 
 int cmd_cat(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL;
+	struct lc_args a;
 	struct lv_store *st;
 	struct lv_reader *r;
 	struct lv_node n;
 	struct iovec iov[64];
 	uint64_t off = 0;
-	int c, rc;
+	int rc;
 
-	if (want_help(argc, argv, cat_help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case ':': return usage_error("cat", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("cat", "unknown option %s", argv[optind - 1]);
-		}
-	}
+	if (lc_opts_parse(&a, &cat_cmd, argc, argv))
+		return a.status;
 	if (optind != argc - 1)
 		return usage_error("cat", "name exactly one PATH");
-	dir = store_arg(dir, "cat");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, LV_STORE_RDONLY, &st);
+	rc = lc_open(&a, LV_STORE_RDONLY, &st);
 	if (rc)
 		return rc;
 	rc = lv_reader_begin(st, &r);

@@ -47,6 +47,14 @@ static const char help[] =
 	"the ingest: every batch before it stays committed, the batch holding\n"
 	"it is not applied at all, and the error names the line and the field.\n";
 
+static const struct lc_opt opts[] = {
+	LC_OPT_STORE,
+	{ "batch", 0, 'b', "N", "lines per commit, 1 to 10000000 (default 10000)" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd cmd = { "ingest", help, opts };
+
 struct reader {
 	int fd;
 	char *buf;
@@ -276,11 +284,7 @@ static void *read_items(void *arg)
 
 int cmd_ingest(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct lc_args a;
 	const char *dir = NULL, *table, *file;
 	struct lv_batch_stats total = { 0 };
 	struct lv_store *st = NULL;
@@ -294,34 +298,31 @@ int cmd_ingest(int argc, char **argv)
 	char *end;
 	int c, rc;
 
-	if (want_help(argc, argv, help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	if (lc_opts_begin(&a, &cmd, argc, argv))
+		return a.status;
+	while ((c = lc_opts_next(&a)) > 0) {
 		switch (c) {
-		case 's': dir = optarg; break;
 		case 'b':
 			errno = 0;
 			batch = strtoul(optarg, &end, 10);
 			if (errno || *end || batch == 0 || batch > 10000000)
 				return usage_error("ingest", "--batch takes a number from 1 to 10000000, not '%s'", optarg);
 			break;
-		case ':': return usage_error("ingest", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("ingest", "unknown option %s", argv[optind - 1]);
 		}
 	}
+	if (c < 0)
+		return -c;
 	if (optind != argc - 2)
 		return usage_error("ingest", "name a TABLE and a FILE (or - for standard input)");
 	table = argv[optind];
 	file = argv[optind + 1];
-	dir = store_arg(dir, "ingest");
+	dir = lc_store_dir(&a);
 	if (!dir)
 		return EXIT_USAGE;
 	r.fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
 	if (r.fd < 0)
 		return fail("cannot read %s: %s", file, strerror(errno));
-	rc = open_store(dir, 0, &st);
+	rc = lc_open(&a, 0, &st);
 	if (rc)
 		goto out;
 	q = calloc(1, sizeof(*q));

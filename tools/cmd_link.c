@@ -50,30 +50,34 @@ static const char help[] =
 	"it did not write, unless --adopt. model.json locations then point at\n"
 	"https://ACCOUNT.dfs.core.windows.net/CONTAINER (fixed at link time).\n";
 
+static const struct lc_opt opts[] = {
+	LC_OPT_STORE,
+	{ "environment", 0, 'e', "ENV", "Dataverse environment name (required)" },
+	{ "organization", 0, 'o', "ORG", "organization unique name (required)" },
+	{ "dataverse-url", 0, 'u', "URL", "source: the environment's Web API URL" },
+	{ "tenant-id", 0, 't', "T", "source: Entra ID tenant of the app" },
+	{ "client-id", 0, 'c', "C", "source: the app (client) id" },
+	{ "client-secret-file", 0, 'f', "F", "source: file holding the client secret" },
+	{ "token-url", 0, 'k', "URL", "source: token endpoint (default: Entra ID's)" },
+	{ "ca-file", 0, 'a', "F", "source: CA certificates to trust (PEM)" },
+	{ "page-size", 0, 'p', "N", "source: rows per page, 1 to 5000" },
+	{ "adls-url", 0, 'A', "URL", "sink: the storage account's dfs endpoint" },
+	{ "adls-account", 0, 'N', "NAME", "sink: storage account name" },
+	{ "adls-key-file", 0, 'K', "F", "sink: file holding the account key" },
+	{ "adls-sas-file", 0, 'S', "F", "sink: file holding a SAS token" },
+	{ "adls-tenant-id", 0, 'T', "T", "sink: Entra ID tenant of the app" },
+	{ "adls-client-id", 0, 'C', "C", "sink: the app (client) id" },
+	{ "adls-client-secret-file", 0, 'F', "F", "sink: file holding the client secret" },
+	{ "adls-token-url", 0, 'U', "URL", "sink: token endpoint (default: Entra ID's)" },
+	{ "adopt", 0, 'D', NULL, "sink: use a container that holds other files" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd cmd = { "link", help, opts };
+
 int cmd_link(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "environment", required_argument, NULL, 'e' },
-		{ "organization", required_argument, NULL, 'o' },
-		{ "dataverse-url", required_argument, NULL, 'u' },
-		{ "tenant-id", required_argument, NULL, 't' },
-		{ "client-id", required_argument, NULL, 'c' },
-		{ "client-secret-file", required_argument, NULL, 'f' },
-		{ "token-url", required_argument, NULL, 'k' },
-		{ "ca-file", required_argument, NULL, 'a' },
-		{ "page-size", required_argument, NULL, 'p' },
-		{ "adls-url", required_argument, NULL, 'A' },
-		{ "adls-account", required_argument, NULL, 'N' },
-		{ "adls-key-file", required_argument, NULL, 'K' },
-		{ "adls-sas-file", required_argument, NULL, 'S' },
-		{ "adls-tenant-id", required_argument, NULL, 'T' },
-		{ "adls-client-id", required_argument, NULL, 'C' },
-		{ "adls-client-secret-file", required_argument, NULL, 'F' },
-		{ "adls-token-url", required_argument, NULL, 'U' },
-		{ "adopt", no_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct lc_args a;
 	const char *dir = NULL, *env = NULL, *org = NULL;
 	struct lv_dv_conf dc = { 0 };
 	const char *secret_file = NULL;
@@ -86,13 +90,10 @@ int cmd_link(int argc, char **argv)
 	struct lv_link_conf lc = { 0 };
 	struct lv_link_info info;
 
-	if (want_help(argc, argv, help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	if (lc_opts_begin(&a, &cmd, argc, argv))
+		return a.status;
+	while ((c = lc_opts_next(&a)) > 0) {
 		switch (c) {
-		case 's': dir = optarg; break;
 		case 'e': env = optarg; break;
 		case 'o': org = optarg; break;
 		case 'u': dc.url = optarg; break;
@@ -120,13 +121,13 @@ int cmd_link(int argc, char **argv)
 		case 'F': asec = optarg; break;
 		case 'U': ac.token_url = optarg; break;
 		case 'D': adopt = 1; break;
-		case ':': return usage_error("link", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("link", "unknown option %s", argv[optind - 1]);
 		}
 	}
+	if (c < 0)
+		return -c;
 	if (optind < argc)
 		return usage_error("link", "unexpected argument '%s'", argv[optind]);
-	dir = store_arg(dir, "link");
+	dir = lc_store_dir(&a);
 	if (!dir)
 		return EXIT_USAGE;
 	if (!env || !org)

@@ -17,6 +17,7 @@
 #include "lakeview/adls.h"
 #include "lakeview/push.h"
 #include "lakeview/link.h"
+#include "lakeview/time.h"
 
 static const char push_help[] =
 	"usage: lakectl push --store DIR\n"
@@ -43,6 +44,23 @@ static const char relink_help[] =
 	"pushed again); if it was deleted, it is recreated and the whole lake\n"
 	"is pushed. (The cloud service requires deleting a kept container before\n"
 	"relinking; lakeview does not.)\n";
+
+static const struct lc_opt unlink_opts[] = {
+	LC_OPT_STORE,
+	{ "delete-file-system", 0, '1', NULL, "delete the container and the store too" },
+	{ "yes", 0, 'y', NULL, "confirm --delete-file-system in advance" },
+	LC_OPT_END,
+};
+
+static const struct lc_opt relink_opts[] = {
+	LC_OPT_STORE,
+	{ "adopt", 0, 'D', NULL, "reuse a container that holds other files" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd push_cmd = { "push", push_help, lc_opts_store_only };
+static const struct lc_cmd unlink_cmd = { "unlink", unlink_help, unlink_opts };
+static const struct lc_cmd relink_cmd = { "relink", relink_help, relink_opts };
 
 int link_active(struct lv_store *st)
 {
@@ -83,48 +101,14 @@ int do_push(struct lv_store *st)
 	return rc;
 }
 
-static int simple_opts(int argc, char **argv, const char *cmd, const char **dir,
-		       int *flag1, const char *f1, int *flag2, const char *f2)
-{
-	const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ f1 ? f1 : "-", no_argument, NULL, '1' },
-		{ f2 ? f2 : "--", no_argument, NULL, '2' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': *dir = optarg; break;
-		case '1': *flag1 = 1; break;
-		case '2': *flag2 = 1; break;
-		case ':': return usage_error(cmd, "option %s needs a value", argv[optind - 1]);
-		default: return usage_error(cmd, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	*dir = store_arg(*dir, cmd);
-	return *dir ? 0 : EXIT_USAGE;
-}
-
 int cmd_push(int argc, char **argv)
 {
-	const char *dir = NULL;
 	struct lv_store *st;
-	int rc, x = 0, y = 0;
+	struct lc_args a;
+	int rc;
 
-	if (want_help(argc, argv, push_help))
-		return 0;
-	rc = simple_opts(argc, argv, "push", &dir, &x, NULL, &y, NULL);
-	if (rc)
-		return rc;
-	rc = open_store(dir, 0, &st);
-	if (rc)
-		return rc;
+	if (lc_parse_open(&a, &push_cmd, argc, argv, 0, &st))
+		return a.status;
 	rc = link_active(st);
 	if (!rc)
 		rc = do_push(st);
@@ -137,15 +121,21 @@ int cmd_unlink(int argc, char **argv)
 	const char *dir = NULL;
 	struct lv_store *st;
 	int rc, del = 0, yes = 0;
+	struct lc_args args;
 
-	if (want_help(argc, argv, unlink_help))
-		return 0;
-	rc = simple_opts(argc, argv, "unlink", &dir, &del, "delete-file-system", &yes, "yes");
+	if (lc_opts_parse(&args, &unlink_cmd, argc, argv))
+		return args.status;
+	del = lc_flag(&args, '1');
+	yes = lc_flag(&args, 'y');
+	rc = lc_no_args(&args);
 	if (rc)
 		return rc;
+	dir = lc_store_dir(&args);
+	if (!dir)
+		return EXIT_USAGE;
 	if (yes && !del)
 		return usage_error("unlink", "--yes confirms --delete-file-system; give both");
-	rc = open_store(dir, 0, &st);
+	rc = lc_open(&args, 0, &st);
 	if (rc)
 		return rc;
 	if (!del) {
@@ -195,14 +185,19 @@ int cmd_relink(int argc, char **argv)
 	const char *dir = NULL;
 	struct lv_store *st;
 	struct lv_link_relink r;
-	int rc, adopt = 0, y = 0;
+	int rc, adopt = 0;
+	struct lc_args args;
 
-	if (want_help(argc, argv, relink_help))
-		return 0;
-	rc = simple_opts(argc, argv, "relink", &dir, &adopt, "adopt", &y, NULL);
+	if (lc_opts_parse(&args, &relink_cmd, argc, argv))
+		return args.status;
+	adopt = lc_flag(&args, 'D');
+	rc = lc_no_args(&args);
 	if (rc)
 		return rc;
-	rc = open_store(dir, 0, &st);
+	dir = lc_store_dir(&args);
+	if (!dir)
+		return EXIT_USAGE;
+	rc = lc_open(&args, 0, &st);
 	if (rc)
 		return rc;
 	rc = lv_link_relink(st, adopt, &r);

@@ -14,36 +14,17 @@ static const char help[] =
 	"the newest snapshots, and retire snapshots beyond the newest 5 per\n"
 	"partition. One commit; readers of older snapshots are not disturbed.\n";
 
+static const struct lc_cmd cmd = { "snapshot", help, lc_opts_store_only };
+
 int cmd_snapshot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct lv_snapshot_stats s;
-	const char *dir = NULL;
 	struct lv_store *st;
-	int c, rc;
+	struct lc_args a;
+	int rc;
 
-	if (want_help(argc, argv, help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case ':': return usage_error("snapshot", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("snapshot", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error("snapshot", "unexpected argument '%s'", argv[optind]);
-	dir = store_arg(dir, "snapshot");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, 0, &st);
-	if (rc)
-		return rc;
+	if (lc_parse_open(&a, &cmd, argc, argv, 0, &st))
+		return a.status;
 	rc = lv_lake_snapshot(st, &s);
 	if (rc)
 		rc = fail_rc(rc, "snapshot failed");

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lakectl.h"
 #include "lakeview/push.h"
 #include "lakeview/status.h"
 #include "lakeview/table.h"
+#include "lakeview/time.h"
 
 static const char help[] =
 	"usage: lakectl status --store DIR [--json]\n"
@@ -18,17 +18,25 @@ static const char help[] =
 	"its reason), last synchronized on, count (rows; changes when\n"
 	"append-only), append only, partition strategy; and the link itself.\n";
 
+static const struct lc_opt opts[] = {
+	LC_OPT_STORE,
+	{ "json", 0, 'j', NULL, "the status as one JSON object (as .lakeview/status.json)" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd cmd = { "status", help, opts };
+
 static void when(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	int y, mo, d, h, mi, s;
 
 	if (!t) {
 		snprintf(buf, len, "-");
 		return;
 	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+	/* status's own format: a space, not ISO's 'T' */
+	lv_time_civil(t, &y, &mo, &d, &h, &mi, &s);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02dZ", y, mo, d, h, mi, s);
 }
 
 static int row(void *arg, const struct lv_table *t)
@@ -47,36 +55,15 @@ static int row(void *arg, const struct lv_table *t)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL, *src;
+	const char *src;
+	struct lc_args a;
 	struct lv_store *st;
 	struct lv_store_stats s;
-	int c, rc, json = 0;
+	int rc, json;
 
-	if (want_help(argc, argv, help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case 'j': json = 1; break;
-		case ':': return usage_error("status", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("status", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error("status", "unexpected argument '%s'", argv[optind]);
-	dir = store_arg(dir, "status");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, LV_STORE_RDONLY, &st);
-	if (rc)
-		return rc;
+	if (lc_parse_open(&a, &cmd, argc, argv, LV_STORE_RDONLY, &st))
+		return a.status;
+	json = lc_flag(&a, 'j');
 	if (json) {
 		struct lv_reader *r;
 		struct lv_buf b;

@@ -39,6 +39,17 @@ static const char help[] =
 	"marked Failed with the reason (see lakectl status); the others go on.\n"
 	"Exit status: 0 when every table synced, 1 otherwise.\n";
 
+static const struct lc_opt opts[] = {
+	LC_OPT_STORE,
+	{ "once", 0, '1', NULL, "sync each table once (default)" },
+	{ "follow", 0, 'f', NULL, "sync every --interval seconds until SIGTERM/SIGINT" },
+	{ "interval", 0, 'i', "SECONDS", "between rounds of --follow, 1 to 604800 (60)" },
+	{ "snapshot-interval", 0, 'n', "SECONDS", "between snapshots, 0 to 604800 (3600)" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd cmd = { "sync", help, opts };
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -147,15 +158,7 @@ static int sync_round(struct lv_store *st, struct lv_dv *dv, int argc, char **ar
 
 int cmd_sync(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "once", no_argument, NULL, '1' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "snapshot-interval", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL;
+	struct lc_args a;
 	long interval = 60, snap = 3600;
 	int follow = 0, once = 0, c, rc;
 	struct lv_store *st = NULL;
@@ -163,13 +166,10 @@ int cmd_sync(int argc, char **argv)
 	struct sigaction sa;
 	char *end;
 
-	if (want_help(argc, argv, help))
-		return 0;
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	if (lc_opts_begin(&a, &cmd, argc, argv))
+		return a.status;
+	while ((c = lc_opts_next(&a)) > 0) {
 		switch (c) {
-		case 's': dir = optarg; break;
 		case '1': once = 1; break;
 		case 'f': follow = 1; break;
 		case 'i':
@@ -186,16 +186,13 @@ int cmd_sync(int argc, char **argv)
 				snap = v;
 			break;
 		}
-		case ':': return usage_error("sync", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("sync", "unknown option %s", argv[optind - 1]);
 		}
 	}
+	if (c < 0)
+		return -c;
 	if (once && follow)
 		return usage_error("sync", "--once and --follow exclude each other");
-	dir = store_arg(dir, "sync");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, 0, &st);
+	rc = lc_open(&a, 0, &st);
 	if (rc)
 		return rc;
 	rc = link_active(st);

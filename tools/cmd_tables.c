@@ -39,6 +39,21 @@ static const char help[] =
 	"list:   the tables, with their options.\n"
 	"available: the linked environment's tables with change tracking.\n";
 
+/* `tables --help` shows add's table: the others take --store only. */
+static const struct lc_opt add_opts[] = {
+	LC_OPT_STORE,
+	{ "schema", 0, 'f', "FILE.json", "the table's metadata from a file (one TABLE)" },
+	{ "append-only", 0, 'a', NULL, "append every change (deletes with IsDelete)" },
+	{ "partition", 0, 'p', "year|month", "partition by createdon year (default) or month" },
+	LC_OPT_END,
+};
+
+static const struct lc_cmd tables_cmd = { "tables", help, add_opts };
+static const struct lc_cmd add_cmd = { "tables add", help, add_opts };
+static const struct lc_cmd available_cmd = { "tables available", help, lc_opts_store_only };
+static const struct lc_cmd remove_cmd = { "tables remove", help, lc_opts_store_only };
+static const struct lc_cmd list_cmd = { "tables list", help, lc_opts_store_only };
+
 static int read_file(const char *path, char **out, size_t *len)
 {
 	struct stat sb;
@@ -134,23 +149,16 @@ out:
 
 static int tables_add(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "schema", required_argument, NULL, 'f' },
-		{ "append-only", no_argument, NULL, 'a' },
-		{ "partition", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL, *schema = NULL;
+	struct lc_args a;
+	const char *schema = NULL;
 	int append_only = 0, by_month = 0, c, rc = 0;
 	struct lv_store *st = NULL;
 	struct lv_dv *dv = NULL;
 
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	if (lc_opts_begin(&a, &add_cmd, argc, argv))
+		return a.status;
+	while ((c = lc_opts_next(&a)) > 0) {
 		switch (c) {
-		case 's': dir = optarg; break;
 		case 'f': schema = optarg; break;
 		case 'a': append_only = 1; break;
 		case 'p':
@@ -161,18 +169,15 @@ static int tables_add(int argc, char **argv)
 			else
 				return usage_error("tables add", "--partition is year or month, not '%s'", optarg);
 			break;
-		case ':': return usage_error("tables add", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("tables add", "unknown option %s", argv[optind - 1]);
 		}
 	}
+	if (c < 0)
+		return -c;
 	if (optind >= argc)
 		return usage_error("tables add", "name at least one TABLE");
 	if (schema && optind != argc - 1)
 		return usage_error("tables add", "--schema describes one TABLE; name exactly one");
-	dir = store_arg(dir, "tables add");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, 0, &st);
+	rc = lc_open(&a, 0, &st);
 	if (rc)
 		return rc;
 	if (!schema) {
@@ -203,32 +208,13 @@ static int print_available(void *arg, const struct lv_dv_table *t)
 
 static int tables_available(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL;
+	struct lc_args a;
 	struct lv_store *st;
 	struct lv_dv *dv = NULL;
-	int c, rc;
+	int rc;
 
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case ':': return usage_error("tables available", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("tables available", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error("tables available", "unexpected argument '%s'", argv[optind]);
-	dir = store_arg(dir, "tables available");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, LV_STORE_RDONLY, &st);
-	if (rc)
-		return rc;
+	if (lc_parse_open(&a, &available_cmd, argc, argv, LV_STORE_RDONLY, &st))
+		return a.status;
 	rc = lv_dv_from_store(st, &dv);
 	if (!rc)
 		rc = lv_dv_tables(dv, 1, print_available, NULL);
@@ -241,29 +227,15 @@ static int tables_available(int argc, char **argv)
 
 static int tables_remove(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL;
+	struct lc_args a;
 	struct lv_store *st;
-	int c, rc;
+	int rc;
 
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case ':': return usage_error("tables remove", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("tables remove", "unknown option %s", argv[optind - 1]);
-		}
-	}
+	if (lc_opts_parse(&a, &remove_cmd, argc, argv))
+		return a.status;
 	if (optind != argc - 1)
 		return usage_error("tables remove", "name exactly one TABLE");
-	dir = store_arg(dir, "tables remove");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, 0, &st);
+	rc = lc_open(&a, 0, &st);
 	if (rc)
 		return rc;
 	rc = lv_lake_table_remove(st, argv[optind]);
@@ -286,31 +258,12 @@ static int print_table(void *arg, const struct lv_table *t)
 
 static int tables_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = NULL;
+	struct lc_args a;
 	struct lv_store *st;
-	int c, rc;
+	int rc;
 
-	if (check_exact(argc, argv, opts))
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': dir = optarg; break;
-		case ':': return usage_error("tables list", "option %s needs a value", argv[optind - 1]);
-		default: return usage_error("tables list", "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return usage_error("tables list", "unexpected argument '%s'", argv[optind]);
-	dir = store_arg(dir, "tables list");
-	if (!dir)
-		return EXIT_USAGE;
-	rc = open_store(dir, LV_STORE_RDONLY, &st);
-	if (rc)
-		return rc;
+	if (lc_parse_open(&a, &list_cmd, argc, argv, LV_STORE_RDONLY, &st))
+		return a.status;
 	rc = lv_table_list(st, print_table, NULL);
 	if (rc)
 		rc = fail_rc(rc, "cannot list tables");
@@ -320,13 +273,12 @@ static int tables_list(int argc, char **argv)
 
 int cmd_tables(int argc, char **argv)
 {
-	if (argc < 2 || (argv[1][0] == '-' && want_help(argc, argv, help))) {
-		if (argc < 2)
-			return usage_error("tables", "name a subcommand: add, remove, list or available");
+	if (argc < 2)
+		return usage_error("tables", "name a subcommand: add, remove, list or available");
+	if (lc_wants_help(argc, argv)) {
+		lc_help(&tables_cmd);
 		return 0;
 	}
-	if (want_help(argc, argv, help))
-		return 0;
 	if (!strcmp(argv[1], "add"))
 		return tables_add(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "remove"))

@@ -65,65 +65,6 @@ int fail_rc(int rc, const char *what)
 	return fail("%s: %s", what, lv_err_message(rc));
 }
 
-const char *store_arg(const char *opt, const char *cmd)
-{
-	const char *env = getenv("LAKEVIEW_STORE");
-
-	if (opt && *opt)
-		return opt;
-	if (env && *env)
-		return env;
-	usage_error(cmd, "no store given: pass --store DIR or set LAKEVIEW_STORE");
-	return NULL;
-}
-
-int open_store(const char *dir, unsigned flags, struct lv_store **st)
-{
-	int rc = lv_store_open(dir, flags, st);
-
-	if (rc)
-		return fail_rc(rc, "cannot open the store");
-	return 0;
-}
-
-int check_exact(int argc, char **argv, const struct option *opts)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t n;
-		const struct option *o;
-
-		if (strcmp(a, "--") == 0)
-			break;
-		if (strncmp(a, "--", 2) != 0)
-			continue;
-		n = strcspn(a + 2, "=");
-		for (o = opts; o->name; o++)
-			if (strlen(o->name) == n && strncmp(o->name, a + 2, n) == 0)
-				break;
-		if (!o->name) {
-			usage_error(argv[0], "unknown option --%.*s", (int)n, a + 2);
-			return 1;
-		}
-		if (o->has_arg == required_argument && a[2 + n] != '=')
-			i++;  /* its value */
-	}
-	return 0;
-}
-
-int want_help(int argc, char **argv, const char *text)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(text, stdout);
-			return 1;
-		}
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct {

@@ -2,7 +2,9 @@
  * lakectl.h - shared pieces of the lakectl commands.
  *
  * Every command is one function `int cmd_x(int argc, char **argv)` in a
- * file named for it; lakectl.c dispatches. Commands print errors for
+ * file named for it, with one static option table (struct lc_cmd) from
+ * which opts.c parses its command line and prints its --help; lakectl.c
+ * dispatches. Commands print errors for
  * people through die()/fail(): one line saying what happened and what to
  * do, exit status 1 for failures, 2 for bad usage.
  */
@@ -24,21 +26,90 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* Report a library error: the detail when set, else lv_strerror. */
 int fail_rc(int rc, const char *what);
 
-/* --store DIR, or $LAKEVIEW_STORE; NULL (after a usage error) if none. */
-const char *store_arg(const char *opt, const char *cmd);
-/* Open the store named by --store / $LAKEVIEW_STORE, reporting errors. */
-int open_store(const char *dir, unsigned flags, struct lv_store **st);
 
 /*
- * Refuse long options that are not spelled out in full: getopt_long takes
- * any unambiguous prefix, so "--client-secret VALUE" would be read as
- * "--client-secret-file" and the secret echoed in an error. Prints the
- * usage error (never an option's value) and returns non-zero.
+ * opts.c: one option table per command, in one shape (the daemon's
+ * fuse_opt table is the model). getopt_long's options and --help are
+ * made from it; doc/lakectl.1.scd lists the same options under each
+ * command (tests/docs/test_options.py).
  */
-int check_exact(int argc, char **argv, const struct option *opts);
+#define LC_OPTS_MAX  32
+#define LC_KEY_STORE 0x100   /* --store: taken by lc_opts_next itself */
 
-/* Does argv ask for help (--help / -h)? Prints @p text then. */
-int want_help(int argc, char **argv, const char *text);
+struct lc_opt {
+	const char *name;       /* long name, without "--"; NULL ends a table */
+	char shortname;         /* its short option letter, or 0 */
+	int key;                /* what lc_opts_next returns for it */
+	const char *arg;        /* the value's name in help ("DIR"); NULL: a flag */
+	const char *help;       /* one line */
+};
+
+/* The row every command has, and the end of a table. */
+#define LC_OPT_STORE \
+	{ "store", 0, LC_KEY_STORE, "DIR", "the store (default: $LAKEVIEW_STORE)" }
+#define LC_OPT_END { NULL, 0, 0, NULL, NULL }
+
+/* The table of the commands that take --store only. */
+extern const struct lc_opt lc_opts_store_only[];
+
+struct lc_cmd {
+	const char *name;            /* as errors name it: "tables add" */
+	const char *help;            /* usage lines and what it does */
+	const struct lc_opt *opts;   /* its option table */
+};
+
+/* Parser state of one command line. */
+struct lc_args {
+	const struct lc_cmd *cmd;
+	int argc;
+	char **argv;
+	const char *store;      /* --store, as given */
+	const char *dir;        /* the store directory, once lc_store_dir ran */
+	int status;             /* exit status when parsing says stop */
+	int given[LC_OPTS_MAX]; /* lc_opts_parse: which rows were given */
+	struct option lopts[LC_OPTS_MAX + 1];
+	char shorts[2 * LC_OPTS_MAX + 2];
+};
+
+/* Print @p cmd's help text and its options (from the table) to stdout. */
+void lc_help(const struct lc_cmd *cmd);
+/* Does argv ask for help (--help / -h before "--")? */
+int lc_wants_help(int argc, char **argv);
+/*
+ * Begin parsing: with --help, print the help; refuse abbreviated long
+ * options. @return 0 to go on, or 1 to return a->status (0 after help,
+ * EXIT_USAGE after a usage error it printed).
+ */
+int lc_opts_begin(struct lc_args *a, const struct lc_cmd *cmd, int argc,
+		  char **argv);
+/*
+ * The next option's key (optarg holds its value); --store is taken here.
+ * @return a key > 0, 0 after the last option (optind: the first
+ * argument), or -EXIT_USAGE after printing the usage error.
+ */
+int lc_opts_next(struct lc_args *a);
+/*
+ * lc_opts_begin and lc_opts_next for a table of flags (and --store): the
+ * flags given are then told by lc_flag(). @return 0, or 1 to return
+ * a->status.
+ */
+int lc_opts_parse(struct lc_args *a, const struct lc_cmd *cmd, int argc,
+		  char **argv);
+/* Was the flag of key @p key given (after lc_opts_parse)? */
+int lc_flag(const struct lc_args *a, int key);
+/*
+ * The whole command line of a command that takes no arguments: parse
+ * (lc_opts_parse), refuse arguments, open the store with @p flags.
+ * @return 0 with *st open, or 1 to return a->status.
+ */
+int lc_parse_open(struct lc_args *a, const struct lc_cmd *cmd, int argc,
+		  char **argv, unsigned flags, struct lv_store **st);
+/* EXIT_USAGE (printed) when arguments follow the options, else 0. */
+int lc_no_args(struct lc_args *a);
+/* The store directory: --store or $LAKEVIEW_STORE; NULL after a usage error. */
+const char *lc_store_dir(struct lc_args *a);
+/* Open the command's store: 0, EXIT_USAGE or 1 (both printed). */
+int lc_open(struct lc_args *a, unsigned flags, struct lv_store **st);
 
 int cmd_link(int argc, char **argv);
 int cmd_tables(int argc, char **argv);
@@ -56,6 +127,5 @@ int cmd_relink(int argc, char **argv);
 int link_active(struct lv_store *st);
 /* Push to the linked sink, printing the outcome. */
 int do_push(struct lv_store *st);
-
 
 #endif

@@ -13,9 +13,20 @@ path = os.path.join(mnt, ".lakeview", "status.json")
 with open(path, "rb") as f:
     raw = f.read()
 doc = json.loads(raw)
-for key in ("open_handles", "lmdb_readers", "lmdb_max_readers", "mount_point",
-            "tables", "last_seq"):
+# ONE object, built in one place: the store's status members and the
+# daemon's side by side, each once, no document glued onto another.
+assert isinstance(doc, dict), type(doc)
+end = json.JSONDecoder().raw_decode(raw.decode())[1]
+assert raw.decode()[end:].strip() == "", "text after the object"
+for key in ("store", "container", "lake_url", "last_seq", "last_commit",
+            "tables", "counters",
+            "open_handles", "lmdb_readers", "lmdb_max_readers", "daemon_pid",
+            "mounted_since", "mount_point"):
     assert key in doc, key
+    assert raw.count(b'"%s":' % key.encode()) == 1, key
+assert not any(l.lstrip().startswith(b",") for l in raw.splitlines()), raw
+assert doc["daemon_pid"] > 0, doc["daemon_pid"]
+assert doc["mounted_since"].endswith("Z") and "T" in doc["mounted_since"], doc
 assert doc["mount_point"] == os.path.realpath(mnt), doc["mount_point"]
 assert doc["open_handles"] >= 1, doc["open_handles"]
 assert 0 < doc["lmdb_readers"] <= doc["lmdb_max_readers"], doc
