@@ -118,8 +118,9 @@ NOT_SHELL = {
     ("python", "import json, sys"):
         "doc/examples/read_pandas.py, embedded verbatim; tests/docs/test_readme_examples.py "
         "checks that and runs it on a real lake",
-    ("sql", "-- DuckDB: every snapshot of account, columns named from model.json by hand"):
-        "DuckDB is not in Debian 12 (the README says so)",
+    ("sql", "-- DuckDB: account as of its newest snapshots (the files model.json lists),"):
+        "doc/examples/read_duckdb.sql, embedded verbatim; tests/docs/test_readme_examples.py "
+        "checks that and runs it with DuckDB against a real mount",
     ("", "dataverse-prod-org5b3f1e0a/"):
         "a picture of the lake's layout, not commands (the lake suite checks the layout)",
     ("", "# /etc/fstab"):
