@@ -202,3 +202,42 @@ int lv_url_encode_str(const char *in, int keep_slash, char *out,
 	lv_buf_free(&b);
 	return rc;
 }
+
+static const uint8_t hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+int lv_guid_parse(const char *s, size_t n, uint8_t id[16])
+{
+	static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21,
+					24, 26, 28, 30, 32, 34 };
+	unsigned bad = 0;
+
+	if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		unsigned hi = hexv[(unsigned char)s[at[i]]];
+		unsigned lo = hexv[(unsigned char)s[at[i] + 1]];
+
+		bad |= (hi - 1) | (lo - 1);  /* a 0 entry wraps: bit 31 set */
+		id[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+	}
+	return bad >> 31 ? -1 : 0;
+}
+
+void lv_guid_format(const uint8_t id[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	int j = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[j++] = '-';
+		out[j++] = hex[id[i] >> 4];
+		out[j++] = hex[id[i] & 15];
+	}
+	out[36] = '\0';
+}

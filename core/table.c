@@ -320,27 +320,6 @@ int lv_table_each(MDB_txn *txn, struct lv_store *st,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int lv_rows_drop(struct lv_wtxn *w, uint32_t id)
-{
-	unsigned char kb[4];
-	MDB_val k = { 4, kb }, d;
-	MDB_cursor *cur;
-	int rc;
-
-	lv_be32(kb, id);
-	rc = mdb_cursor_open(w->txn, w->st->rows, &cur);
-	if (rc)
-		return rc;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 20 && lv_get_be32(k.mv_data) == id) {
-		rc = mdb_cursor_del(cur, 0);
-		if (!rc)
-			rc = mdb_cursor_get(cur, &k, &d, MDB_GET_CURRENT);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
-}
-
 struct list_ctx {
 	lv_table_fn fn;
 	void *arg;

@@ -24,7 +24,7 @@
 
 #include "lakectl.h"
 #include "lakeview/time.h"
-#include "lakeview/lake.h"
+#include "lakeview/batch.h"
 
 #define LINE_MAX_BYTES (16u << 20)
 #define READ_CHUNK (1u << 20)

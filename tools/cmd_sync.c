@@ -18,7 +18,6 @@
 #include "lakectl.h"
 #include "lakeview/time.h"
 #include "lakeview/dataverse.h"
-#include "lakeview/lake.h"
 #include "lakeview/snapshot.h"
 #include "lakeview/table.h"
 

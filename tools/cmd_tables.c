@@ -12,7 +12,7 @@
 
 #include "lakectl.h"
 #include "lakeview/dataverse.h"
-#include "lakeview/lake_top.h"
+#include "lakeview/lake.h"
 #include "lakeview/schema.h"
 #include "lakeview/table.h"
 

@@ -11,9 +11,10 @@
 
 #include "check.h"
 #include "lakeview/err.h"
-#include "lakeview/lake.h"
+#include "lakeview/batch.h"
+#include "lakeview/changelog.h"
 #include "lakeview/reader.h"
-#include "lakeview/lake_top.h"
+#include "lakeview/lake.h"
 #include "lakeview/schema.h"
 #include "lakeview/tree.h"
 #include "reader_i.h"

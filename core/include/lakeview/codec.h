@@ -19,6 +19,7 @@
 #define LAKEVIEW_CODEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lakeview/buf.h"
 
@@ -110,5 +111,15 @@ int lv_url_encode_str(const char *in, int keep_slash, char *out,
  */
 int lv_codec_copy_out(const struct lv_buf *b, int rc, char *out,
 		      size_t out_size);
+
+/**
+ * Parse the GUID text @p s (@p n bytes, `8-4-4-4-12` hex digits, either
+ * case) into its 16 bytes in text order.
+ * @return 0, or -1 when @p s is not a GUID.
+ */
+int lv_guid_parse(const char *s, size_t n, uint8_t id[16]);
+
+/** Format 16 GUID bytes as lower-case `8-4-4-4-12` text (36 chars + NUL). */
+void lv_guid_format(const uint8_t id[16], char out[37]);
 
 #endif

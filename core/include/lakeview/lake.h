@@ -1,172 +1,48 @@
 /**
  * @file lake.h
- * @brief Applying changes and materialising the lake: partitions,
- *        snapshots, model.json, the option-set CSVs.
+ * @brief The lake's tables: adding, removing and updating a table of the
+ *        link together with its folder, manifest, model.json entry and
+ *        option-set rows.
  *
  * Caveats first:
- *  - A batch is one LMDB write transaction: every change of the batch, the
- *    files they touch, the per-table manifest and whatever sync state the
- *    caller attaches commit together or not at all. A crash loses at most
- *    the batch in flight, never part of it; re-applying a committed batch
- *    changes nothing (a change whose id and versionnumber the store has
- *    already seen is skipped, and so is one older than what it holds).
- *  - While a batch is open the store's writer lock is held: other writers
- *    wait. Keep batches bounded (lakectl commits every 10,000 changes).
- *  - Items are Web API change-tracking items exactly as a delta page holds
- *    them: a row object with `@odata.etag`, `<table>id` and values, or a
- *    deleted entry `{"@odata.context":"…/$deletedEntity","id":…}`.
+ *  - Each call is one write transaction: the table record and the lake's
+ *    metadata files change together or not at all. While it runs the
+ *    store's writer lock is held: other writers (a batch, a sync) wait,
+ *    and the call blocks while another process holds the lock.
+ *  - Removing a table drops its rows and row states; the change log keeps
+ *    its history.
  */
 #ifndef LAKEVIEW_LAKE_H
 #define LAKEVIEW_LAKE_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "lakeview/store.h"
 #include "lakeview/table.h"
 
-/** Largest value one column may hold (bytes of its CSV text). */
-#define LV_VALUE_MAX (8u << 20)
-
-struct lv_batch;
-
-/** What a batch did. */
-struct lv_batch_stats {
-	uint64_t applied;      /**< changes logged and materialised */
-	uint64_t upserts;
-	uint64_t deletes;
-	uint64_t skipped;      /**< duplicates and stale versions */
-	uint64_t first_seq, last_seq;
-	uint64_t bytes_encoded;  /**< CSV bytes (re)written to chunks */
-	int schema_committed;    /**< an adopted schema went with this commit */
-};
-
 /**
- * Begin a batch of changes to table @p table.
- * @return 0, LV_ENOTABLE, or store errors. Blocks while another process
- *         holds the writer lock.
+ * Add a table to the store and create its lake folder, per-table
+ * manifest and model.json entry, in one commit. Sets @p t's id and
+ * added time.
+ * @return 0; -EEXIST if it is there already; other codes.
  */
-int lv_batch_begin(struct lv_store *st, const char *table,
-		   struct lv_batch **out) __attribute__((warn_unused_result));
-
-/**
- * Apply one item (JSON text of one row or deleted entry).
- * @param applied  set to 1 if applied, 0 if skipped as a duplicate/stale
- * @return 0, or LV_EBADJSON / LV_EBADVALUE / LV_ETOOBIG with the detail
- *         naming the field. After an error the batch must be aborted.
- */
-int lv_batch_item(struct lv_batch *b, const char *json, size_t len,
-		  int *applied) __attribute__((warn_unused_result));
-
-/** Largest JSON text of one item lv_item_parse() takes. */
-#define LV_ITEM_MAX (16u << 20)
-
-/**
- * An item parsed ahead of its batch: lv_item_parse() touches no store,
- * so a reader thread may parse items while another thread applies them
- * (each item used by one thread at a time). An item is reused by parsing
- * into it again.
- */
-struct lv_item;
-
-/** A new empty item. @return 0 or -ENOMEM (*out is NULL then). */
-int lv_item_new(struct lv_item **out) __attribute__((warn_unused_result));
-void lv_item_free(struct lv_item *it);
-
-/**
- * Parse the JSON text of one item into @p it (which keeps its own copy).
- * @return 0, or LV_EBADJSON / LV_ETOOBIG; the item keeps the error and
- *         its detail, and lv_batch_apply() reports them.
- */
-int lv_item_parse(struct lv_item *it, const char *json, size_t len);
-
-/**
- * Hint that @p it is applied soon: start moving its bytes into this CPU's
- * cache (an item parsed by another thread is in that thread's). Nothing
- * else happens; any time is fine.
- */
-void lv_item_prefetch(const struct lv_item *it);
-
-/** Bytes the item holds allocated (to bound items in flight). */
-size_t lv_item_size(const struct lv_item *it);
-
-/**
- * lv_batch_item() for an item parsed with lv_item_parse(): the same
- * result, errors and detail (a parse error included).
- */
-int lv_batch_apply(struct lv_batch *b, const struct lv_item *it, int *applied)
-	__attribute__((warn_unused_result));
-
-/** The table the batch writes to (its sync state may be edited). */
-struct lv_table *lv_batch_table(struct lv_batch *b);
-
-/**
- * Full resync mode: every row the batch applies is marked as seen (the
- * marks persist across batches until lv_batch_delete_unseen()).
- */
-void lv_batch_set_resync(struct lv_batch *b, int on);
-
-/** Drop the seen marks of an earlier, unfinished resync (a new one starts). */
-int lv_batch_clear_seen(struct lv_batch *b) __attribute__((warn_unused_result));
-
-/**
- * End a full resync: delete every live row of the table that no batch in
- * resync mode marked, as if the source had sent its tombstone, and clear
- * the marks. @p deleted receives the count.
- */
-int lv_batch_delete_unseen(struct lv_batch *b, uint64_t *deleted)
+int lv_lake_table_add(struct lv_store *st, struct lv_table *t)
 	__attribute__((warn_unused_result));
 
 /**
- * Take the columns, option sets and entity set of @p t (a schema merged
- * with lv_table_merge()) into the batch's table, before its first item.
- * If the batch applies a record (or @p force), its commit saves the
- * schema and rewrites the per-table manifest, model.json and the
- * OptionsetMetadata CSVs with it; otherwise the schema is left for a
- * later batch (stats.schema_committed says which happened).
+ * Remove a table: its rows, folder, snapshots and manifest leave the lake
+ * and model.json in one commit (the change log keeps its history).
+ * @return 0; LV_ENOTABLE.
  */
-int lv_batch_adopt_schema(struct lv_batch *b, const struct lv_table *t,
-			  int force)
+int lv_lake_table_remove(struct lv_store *st, const char *name)
 	__attribute__((warn_unused_result));
-
-/** Bytes of records the batch holds (to bound batch sizes). */
-size_t lv_batch_pending(const struct lv_batch *b);
 
 /**
- * Materialise and commit everything the batch holds (including changes
- * made to lv_batch_table()). The batch is freed, whatever the result.
+ * Save a table's state, sync state and schema, and rewrite its per-table
+ * manifest, in one commit. When @p schema_changed, model.json and the
+ * OptionsetMetadata CSVs are rewritten in the same commit.
+ * @return 0; LV_ENOTABLE when the table was removed (or removed and
+ *         added again) since @p t was loaded; store errors.
  */
-int lv_batch_commit(struct lv_batch *b, struct lv_batch_stats *stats)
-	__attribute__((warn_unused_result));
-
-/** Drop the batch; nothing of it reaches the store. */
-void lv_batch_abort(struct lv_batch *b);
-
-/** One change of the change log (see lv_log_each()). */
-struct lv_change {
-	uint64_t seq;           /**< store-wide sequence number */
-	uint32_t table;         /**< table id (struct lv_table.id) */
-	int del;                /**< 1: delete, 0: upsert */
-	int64_t version;        /**< versionnumber */
-	int64_t sink_time;      /**< when it was applied (unix seconds) */
-	int64_t sink_created;   /**< the row's SinkCreatedOn (unix seconds) */
-	uint8_t id[16];         /**< row id (GUID bytes in text order) */
-	const char *record;     /**< the CSV record the change wrote to the
-				 *   lake (Id, SinkCreatedOn, SinkModifiedOn,
-				 *   values; "\n"-terminated), valid during
-				 *   the call */
-	size_t record_len;
-};
-
-/**
- * Call @p fn with every change of the log from sequence number @p from
- * on, in order, in one read transaction; stops at a non-zero return of
- * @p fn and returns it. Changes logged by lakeview versions that kept one
- * record per change are skipped.
- * @return 0, what @p fn returned, -EIO for a damaged record, store errors.
- */
-int lv_log_each(struct lv_store *st, uint64_t from,
-		int (*fn)(void *arg, const struct lv_change *c), void *arg)
-	__attribute__((warn_unused_result));
+int lv_lake_table_update(struct lv_store *st, const struct lv_table *t,
+			 int schema_changed) __attribute__((warn_unused_result));
 
 #endif

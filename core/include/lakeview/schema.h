@@ -11,7 +11,7 @@
  *  - Columns are never reordered or dropped (see lakeview/table.h); a
  *    changed type is refused, never applied.
  *  - Nothing here touches the store: the result is a struct lv_table in
- *    memory, added or saved through lakeview/lake_top.h.
+ *    memory, added or saved through lakeview/lake.h.
  */
 #ifndef LAKEVIEW_SCHEMA_H
 #define LAKEVIEW_SCHEMA_H

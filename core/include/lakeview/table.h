@@ -6,7 +6,7 @@
  * Caveats first:
  *  - A table is built from Dataverse metadata (lakeview/schema.h); it is
  *    added, removed and saved with what goes with it in the lake through
- *    lakeview/lake_top.h. What is here reads records and edits a table
+ *    lakeview/lake.h. What is here reads records and edits a table
  *    in memory.
  *  - Columns are never reordered or dropped: a new attribute is appended,
  *    an attribute removed at the source stays and is written empty, a
