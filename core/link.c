@@ -9,30 +9,36 @@
  * file names and secrets are resolved by the caller first.
  *
  * This is core's top module. The layering of core, top to bottom: a
- * module calls only modules on the rows below its own, never up, and
- * core calls nothing of fs/ or tools/ (`nm` on core's objects shows no
- * circle):
+ * module calls only modules on the rows below its own, never up or
+ * sideways, and core calls nothing of fs/ or tools/ (`nm` on core's
+ * objects shows no circle, and tests/unit/test_layering.py checks this
+ * table against them):
  *
- *   link                                the lifecycle (this file)
- *   dataverse, status                   sources and publishers: the sync
- *   push, snapshot, lake (the tables)   from Dataverse, the status
- *                                       document, the push to the storage
- *                                       account, snapshots, adding and
- *                                       removing tables
- *   batch                               the batch and its parts: applying
- *   rowstate, rowfilter, encode,        changes, row states, CSV values,
- *   changelog, partition, item          the change log, partitions, items
- *   model, schema                       the metadata: model.json and the
- *   table                               manifests, the Dataverse mapping,
- *                                       table records
- *   adls_queue                          beside the metadata, used only by
- *   adls                                the rows above: the clients of the
- *   oauth, adls_sign                    cloud services (of the store they
- *   http                                read only lakeview.conf)
- *   tree, fedit, reader, treelog        the file tree
- *   store                               the store: LMDB, lakeview.conf
- *   csv, jrow, time                     CSV, JSON rows, the clock
- *   buf, err                            buffers, errors
+ *   link                          the lifecycle (this file)
+ *   status                        the status document
+ *   dataverse                     sources and publishers: the sync from
+ *   push, snapshot, lake          Dataverse; the push to the storage
+ *                                 account, snapshots, the lake's tables
+ *   batch                         applying changes: the batch;
+ *   partition, encode,            partitions and their segments, CSV
+ *   changelog, item               records, the change log, items;
+ *   rowstate                      row states;
+ *   rowfilter                     the filters of row ids
+ *   model, schema                 the metadata: model.json and manifests,
+ *   table                         the Dataverse mapping; table records
+ *   adls_queue                    beside the metadata, used only by the
+ *   adls                          rows above: the clients of the cloud
+ *   oauth, adls_sign              services (of the store, they read only
+ *   http                          lakeview.conf)
+ *   tree                          the file tree: nodes and names;
+ *   fedit                         editing a file's content;
+ *   treelog                       the tree's change log;
+ *   reader                        reading the tree;
+ *   manifest, noderec             manifests and chunks, node records
+ *   store                         the store: LMDB, lakeview.conf
+ *   csv, jrow, time, codec        CSV, JSON rows, the clock, encoders
+ *   buf                           bounded buffers
+ *   err                           errors
  */
 #include <errno.h>
 #include <limits.h>
