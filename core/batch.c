@@ -115,7 +115,7 @@ int lv_batch_begin(struct lv_store *st, const char *table, struct lv_batch **out
 	if (!b->rd.n && !b->rd.base_n)
 		b->rd.base_n = b->t.count;  /* no directory yet: the base is all */
 	lv_rowfilter_attach(b);
-	rc = lv_lake_table_dir(&b->w, &b->t, &b->dir_ino);
+	rc = lv_model_table_dir(&b->w, &b->t, &b->dir_ino);
 	if (rc)
 		goto out;
 	*out = b;
@@ -507,11 +507,7 @@ int lv_batch_commit(struct lv_batch *b, struct lv_batch_stats *stats)
 	b->stats.schema_committed = b->schema_changed;
 	rc = lv_table_save(&b->w, &b->t);
 	if (!rc)
-		rc = lv_lake_table_manifest(&b->w, &b->t);
-	if (!rc && b->schema_changed)
-		rc = lv_lake_root_model(&b->w);
-	if (!rc && b->schema_changed)
-		rc = lv_lake_optionsets(&b->w);
+		rc = lv_model_refresh(&b->w, &b->t, b->schema_changed);
 	if (rc)
 		goto out;
 	if (stats)

@@ -32,7 +32,7 @@
 
 #define MODEL_MAX ((size_t)256 << 20)
 
-int lv_lake_table_dir(struct lv_wtxn *w, const struct lv_table *t, uint64_t *ino)
+int lv_model_table_dir(struct lv_wtxn *w, const struct lv_table *t, uint64_t *ino)
 {
 	return lv_tree_mkdir(w, LV_ROOT_INO, t->name, ino);
 }
@@ -172,7 +172,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct lv_node *)a)->name, ((const struct lv_node *)b)->name);
 }
 
-int lv_lake_table_manifest(struct lv_wtxn *w, const struct lv_table *t)
+int lv_model_table_manifest(struct lv_wtxn *w, const struct lv_table *t)
 {
 	struct partlist pl;
 	json_t *e, *parts;
@@ -180,7 +180,7 @@ int lv_lake_table_manifest(struct lv_wtxn *w, const struct lv_table *t)
 	char fname[LV_TABLE_NAME_MAX + 16];
 	int rc;
 
-	rc = lv_lake_table_dir(w, t, &dir);
+	rc = lv_model_table_dir(w, t, &dir);
 	if (!rc)
 		rc = lv_tree_mkdir(w, LV_ROOT_INO, LV_ATHENA_DIR, &athena);
 	if (!rc)
@@ -249,7 +249,7 @@ static int root_entity(void *arg, struct lv_table *t)
 	uint64_t dir;
 	int rc;
 
-	rc = lv_lake_table_dir(c->w, t, &dir);
+	rc = lv_model_table_dir(c->w, t, &dir);
 	if (!rc)
 		rc = list_children(c->w, dir, 1, &live);
 	if (rc)
@@ -302,7 +302,7 @@ static int root_entity(void *arg, struct lv_table *t)
 	return 0;
 }
 
-int lv_lake_root_model(struct lv_wtxn *w)
+int lv_model_root(struct lv_wtxn *w)
 {
 	struct root_ctx c = { w, json_array(), 0 };
 	json_t *doc;
@@ -377,7 +377,7 @@ static int opt_rows(void *arg, struct lv_table *t)
 	return rc;
 }
 
-int lv_lake_optionsets(struct lv_wtxn *w)
+int lv_model_optionsets(struct lv_wtxn *w)
 {
 	struct opt_ctx c;
 	uint64_t dir;
@@ -401,10 +401,10 @@ int lv_model_refresh(struct lv_wtxn *w, const struct lv_table *t, int all)
 	int rc = 0;
 
 	if (t)
-		rc = lv_lake_table_manifest(w, t);
+		rc = lv_model_table_manifest(w, t);
 	if (!rc && all)
-		rc = lv_lake_root_model(w);
+		rc = lv_model_root(w);
 	if (!rc && all)
-		rc = lv_lake_optionsets(w);
+		rc = lv_model_optionsets(w);
 	return rc;
 }

@@ -16,17 +16,17 @@
 #define LV_SNAPSHOT_KEEP 5
 
 /* The table's folder (created when missing). */
-int lv_lake_table_dir(struct lv_wtxn *w, const struct lv_table *t,
+int lv_model_table_dir(struct lv_wtxn *w, const struct lv_table *t,
 		      uint64_t *ino);
 
 /* Rewrite Microsoft.Athena.TrickleFeedService/<table>-model.json. */
-int lv_lake_table_manifest(struct lv_wtxn *w, const struct lv_table *t);
+int lv_model_table_manifest(struct lv_wtxn *w, const struct lv_table *t);
 
 /* Rewrite the root model.json from every table and its snapshots. */
-int lv_lake_root_model(struct lv_wtxn *w);
+int lv_model_root(struct lv_wtxn *w);
 
 /* Rewrite the OptionsetMetadata/ CSVs from every table's options. */
-int lv_lake_optionsets(struct lv_wtxn *w);
+int lv_model_optionsets(struct lv_wtxn *w);
 
 /* The rewrite that follows a change to the tables: the manifest of @t
  * (unless NULL, for a table just removed) and, when @all (a table came,

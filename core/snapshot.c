@@ -47,7 +47,7 @@ static int snap_table(void *arg, struct lv_table *t)
 	uint64_t dir, sdir;
 	int rc;
 
-	rc = lv_lake_table_dir(w, t, &dir);
+	rc = lv_model_table_dir(w, t, &dir);
 	if (!rc)
 		rc = lv_tree_children(w, dir, 1, &live, &nlive);
 	if (rc)
@@ -125,7 +125,7 @@ int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
 	c.stats = &s;
 	rc = lv_table_each(w.txn, st, snap_table, &c);
 	if (!rc)
-		rc = lv_lake_root_model(&w);
+		rc = lv_model_root(&w);
 	if (!rc)
 		rc = lv_meta_put_u64(w.txn, st, "last_snapshot", (uint64_t)w.now);
 	if (rc) {
