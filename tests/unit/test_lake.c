@@ -81,6 +81,87 @@ static int tombstone(char *buf, size_t len, int i)
 			"\"id\":\"%s\",\"reason\":\"deleted\"}", g);
 }
 
+/* Collects a file's bytes. */
+struct bytes {
+	char *p;
+	size_t len;
+};
+
+static int collect(void *arg, const void *p, size_t len)
+{
+	struct bytes *b = arg;
+	char *n = realloc(b->p, b->len + len + 1);
+
+	if (!n)
+		return -ENOMEM;
+	memcpy(n + b->len, p, len);
+	b->p = n;
+	b->len += len;
+	n[b->len] = '\0';
+	return 0;
+}
+
+/*
+ * Does every live row stand in the partition of its year, once, and no
+ * other row anywhere? Returns how many records the partitions hold, or
+ * -1 (and says why) when a row is missing, misplaced or there twice.
+ */
+static int rows_in_their_year(struct lv_store *st)
+{
+	struct lv_reader *r;
+	struct lv_node dirn, n;
+	uint64_t cookie = 0;
+	int seen[ROWS] = { 0 }, records = 0, bad = 0;
+
+	if (lv_reader_begin(st, &r))
+		return -1;
+	if (lv_path_lookup(r, "lv_thing", &dirn)) {
+		lv_reader_end(r);
+		return -1;
+	}
+	while (lv_dir_next(r, dirn.ino, &cookie, &n) == 1) {
+		struct bytes b = { NULL, 0 };
+		int year;
+
+		if (!strstr(n.name, ".csv"))
+			continue;
+		year = (int)strtol(n.name, NULL, 10);
+		if (lv_file_chunks(r, &n, collect, &b)) {
+			bad++;
+			free(b.p);
+			continue;
+		}
+		for (char *p = b.p, *e; p && *p; p = e + 1) {
+			char g[37];
+			int i;
+
+			e = strchr(p, '\n');
+			if (!e)
+				break;
+			records++;
+			for (i = 0; i < ROWS; i++) {
+				guid(i, g);
+				if (strncmp(p, g, 36) == 0)
+					break;
+			}
+			if (i == ROWS || !rows[i].live || rows[i].year != year || seen[i]++) {
+				fprintf(stderr, "%s: record %.36s: row %d, live %d, year %d, seen %d\n",
+					n.name, p, i, i < ROWS ? rows[i].live : -1,
+					i < ROWS ? rows[i].year : -1, i < ROWS ? seen[i] : -1);
+				bad++;
+			}
+		}
+		free(b.p);
+	}
+	lv_reader_end(r);
+	for (int i = 0; i < ROWS; i++)
+		if (rows[i].live && !seen[i]) {
+			fprintf(stderr, "row %d (year %d) is not in the lake\n", i, rows[i].year);
+			bad++;
+		}
+	return bad ? -1 : records;
+}
+
 struct logcheck {
 	unsigned long changes, bad;
 	uint64_t last_seq;
@@ -269,6 +350,8 @@ int main(void)
 	CHECK_RC(lv_log_each(st, 1, on_change, &lc));
 	CHECK(lc.changes == applied && lc.bad == 0);
 	CHECK(lake_matches_log(st, &lc));
+	/* every live row once, in the file of the year it was last given */
+	CHECK(live > 0 && rows_in_their_year(st) == live);
 
 	/* reading from the middle of a group */
 	{
