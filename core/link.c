@@ -172,54 +172,56 @@ static int claim_sink(const struct lv_link_conf *c, struct lv_link_info *out)
 	return 0;
 }
 
+/* One lakeview.conf entry; a NULL value is not written. */
+struct conf_kv {
+	const char *key, *value;
+};
+
+static int conf_put(struct lv_store *st, const struct conf_kv *kv, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		if (kv[i].value)
+			rc = lv_store_conf_set(st, kv[i].key, kv[i].value);
+	return rc;
+}
+
 static int conf_source(struct lv_store *st, const struct lv_link_conf *c)
 {
 	const struct lv_dv_conf *dc = &c->source;
 	char page[16];
-	int rc;
+	const struct conf_kv kv[] = {
+		{ "dataverse_url", dc->url },
+		{ "tenant_id", dc->tenant_id },
+		{ "client_id", dc->client_id },
+		{ "client_secret_file", c->source_secret_file },
+		{ "token_url", dc->token_url },
+		{ "ca_file", dc->ca_file },
+		{ "page_size", dc->page_size ? page : NULL },
+	};
 
-	rc = lv_store_conf_set(st, "dataverse_url", dc->url);
-	if (!rc)
-		rc = lv_store_conf_set(st, "tenant_id", dc->tenant_id);
-	if (!rc)
-		rc = lv_store_conf_set(st, "client_id", dc->client_id);
-	if (!rc && c->source_secret_file)
-		rc = lv_store_conf_set(st, "client_secret_file", c->source_secret_file);
-	if (!rc && dc->token_url)
-		rc = lv_store_conf_set(st, "token_url", dc->token_url);
-	if (!rc && dc->ca_file)
-		rc = lv_store_conf_set(st, "ca_file", dc->ca_file);
-	if (!rc && dc->page_size) {
-		snprintf(page, sizeof(page), "%u", dc->page_size);
-		rc = lv_store_conf_set(st, "page_size", page);
-	}
-	return rc;
+	snprintf(page, sizeof(page), "%u", dc->page_size);
+	return conf_put(st, kv, sizeof(kv) / sizeof(kv[0]));
 }
 
 static int conf_sink(struct lv_store *st, const struct lv_link_conf *c,
 		     const char *lake_url)
 {
 	const struct lv_adls_conf *ac = &c->sink;
-	int rc;
+	const struct conf_kv kv[] = {
+		{ "adls_url", ac->url },
+		{ "adls_account", ac->account },
+		{ "adls_key_file", c->sink_key_file },
+		{ "adls_sas_file", c->sink_sas_file },
+		{ "adls_client_secret_file", c->sink_secret_file },
+		{ "adls_tenant_id", ac->tenant_id },
+		{ "adls_client_id", ac->client_id },
+		{ "adls_token_url", ac->token_url },
+		{ "lake_url", lake_url },
+	};
 
-	rc = lv_store_conf_set(st, "adls_url", ac->url);
-	if (!rc)
-		rc = lv_store_conf_set(st, "adls_account", ac->account);
-	if (!rc && c->sink_key_file)
-		rc = lv_store_conf_set(st, "adls_key_file", c->sink_key_file);
-	if (!rc && c->sink_sas_file)
-		rc = lv_store_conf_set(st, "adls_sas_file", c->sink_sas_file);
-	if (!rc && c->sink_secret_file)
-		rc = lv_store_conf_set(st, "adls_client_secret_file", c->sink_secret_file);
-	if (!rc && ac->tenant_id)
-		rc = lv_store_conf_set(st, "adls_tenant_id", ac->tenant_id);
-	if (!rc && ac->client_id)
-		rc = lv_store_conf_set(st, "adls_client_id", ac->client_id);
-	if (!rc && ac->token_url)
-		rc = lv_store_conf_set(st, "adls_token_url", ac->token_url);
-	if (!rc)
-		rc = lv_store_conf_set(st, "lake_url", lake_url);
-	return rc;
+	return conf_put(st, kv, sizeof(kv) / sizeof(kv[0]));
 }
 
 int lv_link_create(const struct lv_link_conf *c, struct lv_link_info *out)

@@ -56,14 +56,15 @@ int lv_ref_set(struct lv_wtxn *w, int kind, uint64_t id, uint32_t v)
 int lv_chunk_free(struct lv_wtxn *w, uint64_t id)
 {
 	unsigned char kb[8];
-	MDB_val k = { 8, kb }, d;
-	int rc;
+	MDB_val k = { 8, kb };
+	const void *p;
+	size_t len;
+	int rc = lv_chunk_bytes(w, id, &p, &len);
 
-	lv_be64(kb, id);
-	rc = mdb_get(w->txn, w->st->chunks, &k, &d);
 	if (rc)
-		return rc == MDB_NOTFOUND ? -EIO : rc;
-	w->chunk_bytes -= d.mv_size;
+		return rc;
+	w->chunk_bytes -= len;
+	lv_be64(kb, id);
 	return mdb_del(w->txn, w->st->chunks, &k, NULL);
 }
 

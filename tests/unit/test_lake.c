@@ -165,8 +165,7 @@ static int rows_in_their_year(struct lv_store *st)
 struct logcheck {
 	unsigned long changes, bad;
 	uint64_t last_seq;
-	char *want;       /* every live row's lake record, concatenated */
-	size_t wantlen;
+	struct bytes want;  /* every live row's lake record, concatenated */
 	char **newest;    /* newest upsert record per row, from the log */
 };
 
@@ -201,20 +200,6 @@ static int on_change(void *arg, const struct lv_change *c)
 	return 0;
 }
 
-static int gather(void *arg, const void *p, size_t len)
-{
-	struct logcheck *lc = arg;
-	char *n = realloc(lc->want, lc->wantlen + len + 1);
-
-	if (!n)
-		return -ENOMEM;
-	memcpy(n + lc->wantlen, p, len);
-	lc->want = n;
-	lc->wantlen += len;
-	n[lc->wantlen] = '\0';
-	return 0;
-}
-
 static int cmp_line(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -230,19 +215,19 @@ static int lake_matches_log(struct lv_store *st, struct logcheck *lc)
 	size_t nl = 0, nw = 0;
 	int ok = 0;
 
-	lc->wantlen = 0;
+	lc->want.len = 0;
 	if (lv_reader_begin(st, &r))
 		return 0;
 	if (lv_path_lookup(r, "lv_thing", &dirn))
 		goto out;
 	while (lv_dir_next(r, dirn.ino, &cookie, &n) == 1)
-		if (strstr(n.name, ".csv") && lv_file_chunks(r, &n, gather, lc))
+		if (strstr(n.name, ".csv") && lv_file_chunks(r, &n, collect, &lc->want))
 			goto out;
 	lines = calloc(ROWS + 1, sizeof(*lines));
 	want = calloc(ROWS + 1, sizeof(*want));
 	if (!lines || !want)
 		goto out;
-	for (char *p = lc->want, *e; p && p < lc->want + lc->wantlen; p = e + 1) {
+	for (char *p = lc->want.p, *e; p && p < lc->want.p + lc->want.len; p = e + 1) {
 		e = strchr(p, '\n');
 		if (!e || nl == ROWS)
 			goto out;
@@ -391,7 +376,7 @@ int main(void)
 	for (int i = 0; i < ROWS; i++)
 		free(lc.newest[i]);
 	free(lc.newest);
-	free(lc.want);
+	free(lc.want.p);
 	lv_item_free(it);
 	lv_store_close(st);
 	return check_done();
