@@ -44,15 +44,6 @@ struct row {
 static struct row rows[ROWS];
 static long next_version = 1;
 
-static void cleanup(void)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", dir);
-}
-
 static void guid(int i, char out[37])
 {
 	snprintf(out, 37, "7e57da7a-0000-4000-8000-%012x", (unsigned)(i * 2654435761u) & 0xffffff);
@@ -267,11 +258,8 @@ int main(void)
 	unsigned seed = 20240601;
 	int a, live = 0;
 
-	snprintf(dir, sizeof(dir), "%s/lake-XXXXXX",
-		 getenv("LAKEVIEW_TEST_TMP") ? getenv("LAKEVIEW_TEST_TMP") : "/tmp");
-	if (!mkdtemp(dir))
+	if (check_tmpdir(dir, sizeof(dir), "lake"))
 		return 1;
-	atexit(cleanup);
 	strncat(dir, "/s", sizeof(dir) - strlen(dir) - 1);
 	setenv("LAKEVIEW_NOW", "1700000000", 1);
 	CHECK_RC(lv_store_create(dir, "env", "org", &st));

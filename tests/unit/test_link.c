@@ -18,15 +18,6 @@
 
 static char base[4096];
 
-static void cleanup(void)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", base);
-}
-
 static int exists(const char *dir, const char *file)
 {
 	char p[4300];
@@ -67,11 +58,8 @@ int main(void)
 	const char *u;
 	FILE *f;
 
-	snprintf(base, sizeof(base), "%s/link-XXXXXX",
-		 getenv("LAKEVIEW_TEST_TMP") ? getenv("LAKEVIEW_TEST_TMP") : "/tmp");
-	if (!mkdtemp(base))
+	if (check_tmpdir(base, sizeof(base), "link"))
 		return 1;
-	atexit(cleanup);
 
 	/* names that cannot form a container name: refused, nothing made */
 	snprintf(bad, sizeof(bad), "%s/bad", base);

@@ -20,15 +20,6 @@
 
 static char dir[4096];
 
-static void cleanup(void)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", dir);
-}
-
 /* Read the whole file @n through the reader into a malloc'd buffer. */
 static char *slurp(struct lv_reader *r, const struct lv_node *n)
 {
@@ -75,11 +66,8 @@ int main(void)
 	size_t bigsz = 300000;
 	int changes = 0, k;
 
-	snprintf(dir, sizeof(dir), "%s/tree-XXXXXX",
-		 getenv("LAKEVIEW_TEST_TMP") ? getenv("LAKEVIEW_TEST_TMP") : "/tmp");
-	if (!mkdtemp(dir))
+	if (check_tmpdir(dir, sizeof(dir), "tree"))
 		return 1;
-	atexit(cleanup);
 	strncat(dir, "/s", sizeof(dir) - strlen(dir) - 1);
 	CHECK_RC(lv_store_create(dir, "env", "org", &st));
 	CHECK_RC(lv_tree_init(st));
