@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adls_i.h"
+#include "adls_queue_i.h"
 #include "lakeview/err.h"
 
 #define LANES_MAX 8

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "adls_i.h"
+#include "adls_queue_i.h"
 #include "lakeview/push.h"
 #include "lakeview/time.h"
 #include "lakeview/err.h"

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "lakeview/store.h"
+#include "lakeview/item.h"
 #include "lakeview/table.h"
 
 /** Largest value one column may hold (bytes of its CSV text). */
@@ -57,38 +58,6 @@ int lv_batch_begin(struct lv_store *st, const char *table,
  */
 int lv_batch_item(struct lv_batch *b, const char *json, size_t len,
 		  int *applied) __attribute__((warn_unused_result));
-
-/** Largest JSON text of one item lv_item_parse() takes. */
-#define LV_ITEM_MAX (16u << 20)
-
-/**
- * An item parsed ahead of its batch: lv_item_parse() touches no store,
- * so a reader thread may parse items while another thread applies them
- * (each item used by one thread at a time). An item is reused by parsing
- * into it again.
- */
-struct lv_item;
-
-/** A new empty item. @return 0 or -ENOMEM (*out is NULL then). */
-int lv_item_new(struct lv_item **out) __attribute__((warn_unused_result));
-void lv_item_free(struct lv_item *it);
-
-/**
- * Parse the JSON text of one item into @p it (which keeps its own copy).
- * @return 0, or LV_EBADJSON / LV_ETOOBIG; the item keeps the error and
- *         its detail, and lv_batch_apply() reports them.
- */
-int lv_item_parse(struct lv_item *it, const char *json, size_t len);
-
-/**
- * Hint that @p it is applied soon: start moving its bytes into this CPU's
- * cache (an item parsed by another thread is in that thread's). Nothing
- * else happens; any time is fine.
- */
-void lv_item_prefetch(const struct lv_item *it);
-
-/** Bytes the item holds allocated (to bound items in flight). */
-size_t lv_item_size(const struct lv_item *it);
 
 /**
  * lv_batch_item() for an item parsed with lv_item_parse(): the same
