@@ -133,8 +133,8 @@ m_drop_caches() {
 
 # rows of the bench table (the format of gen_rows.py, generated ~8x
 # faster): n rows from index off, createdon in year y (default 2021).
-# The ids are spread like random GUIDs: ingest's id hash (core/lake.c
-# id_hash) takes its low bits from the first bytes of the id, so ids with
+# The ids are spread like random GUIDs: ingest's id hash (core/batch_i.h
+# lv_id_hash) takes its low bits from the first bytes of the id, so ids with
 # a constant head (00000001-..., 00000002-...) collide: ~3x slower at 500k
 # rows, and worse the more rows.
 m_rows() { # n off [year]

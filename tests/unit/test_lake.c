@@ -1,8 +1,9 @@
 /*
- * test_lake.c - applying changes (core/lake.c) over many batches: row
- * states kept in runs and merged into the base, the filter of known rows,
- * items parsed ahead, and the change log read back: every change it keeps
- * gives back the exact record it wrote to the lake.
+ * test_lake.c - applying changes (core/batch.c and its parts) over many
+ * batches: row states kept in runs and merged into the base, the filter
+ * of known rows, items parsed ahead, rows in the partition of their year,
+ * and the change log read back: every change it keeps gives back the
+ * exact record it wrote to the lake.
  */
 #include <errno.h>
 #include <stdlib.h>
