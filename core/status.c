@@ -10,13 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lakeview/time.h"
 #include "lakeview/push.h"
-#include "lakeview/csv.h"
 #include "lakeview/status.h"
+#include "lakeview/time.h"
+#include "reader_i.h"
 #include "table_i.h"
-
-MDB_txn *lv_reader_txn(struct lv_reader *r);
 
 static json_t *iso(int64_t t)
 {
