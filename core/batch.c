@@ -299,6 +299,17 @@ void lv_batch_abort(struct lv_batch *b)
 	batch_free(b);
 }
 
+/* A value of row @idf that cannot be written: the detail names the table
+ * and the row, then says what is wrong, on one line. */
+static int row_error(struct lv_batch *b, const struct lv_jfield *idf, int rc)
+{
+	char detail[512];
+
+	snprintf(detail, sizeof(detail), "%s", lv_err_message(rc));
+	return lv_err_set(rc, "table %s, row %.*s: %s", b->t.name,
+			  (int)(idf->vlen > 36 ? 36 : idf->vlen), idf->val, detail);
+}
+
 static int apply(struct lv_batch *b, const struct lv_jrow *row, int *applied)
 {
 	const struct lv_jfield *f, *ctx;
@@ -338,11 +349,20 @@ static int apply(struct lv_batch *b, const struct lv_jrow *row, int *applied)
 
 			vf = lv_jrow_get(row, c->prop, b->plen[b->t.iversion], c->hash);
 		}
-		if (vf && vf->kind == LV_J_NUM && vf->vlen < 20 && !memchr(vf->val, '.', vf->vlen))
-			version = strtoll(vf->val, NULL, 10);
-		else
-			version = lv_log_etag_version(lv_jrow_get(row, "@odata.etag", 11,
-							   b->h_etag));
+		if (vf && vf->kind == LV_J_NUM && !memchr(vf->val, '.', vf->vlen)) {
+			/* a version clamped to INT64_MAX would make every later
+			 * update of the row look stale: out of range is refused */
+			if (lv_int_parse(vf->val, vf->vlen, 64, &version) || version < 0)
+				rc = lv_err_set(LV_EBADVALUE, "versionnumber %.*s is not a version number (0 to 9223372036854775807)",
+						(int)(vf->vlen > 40 ? 40 : vf->vlen), vf->val);
+			else
+				rc = 0;
+		} else {
+			rc = lv_log_etag_version(lv_jrow_get(row, "@odata.etag", 11, b->h_etag),
+						 &version);
+		}
+		if (rc)
+			return row_error(b, f, rc);
 	}
 	if (b->resync && !del) {
 		rc = lv_rowstate_seen(b, id);
@@ -373,6 +393,8 @@ static int apply(struct lv_batch *b, const struct lv_jrow *row, int *applied)
 	now.flags = del ? ROWSTATE_DELETED : 0;
 	rc = lv_encode_row(b, row, id, b->t.append_only ? b->w.now : (int64_t)now.sink_created,
 		    b->w.now, del);
+	if (rc == LV_EBADVALUE || rc == LV_ETOOBIG)
+		return row_error(b, f, rc);
 	if (rc)
 		return rc;
 	rc = lv_log_change(b, id, del, version, (uint32_t)now.sink_created);

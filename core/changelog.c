@@ -27,20 +27,25 @@
 
 #define LOG_GROUP_HDR 17
 
-int64_t lv_log_etag_version(const struct lv_jfield *f)
+int lv_log_etag_version(const struct lv_jfield *f, int64_t *version)
 {
-	const char *p, *e;
-	int64_t v = 0;
+	const char *p, *e, *q;
 
+	*version = 0;
 	if (!f || f->kind != LV_J_STR)
 		return 0;
 	p = memchr(f->val, '"', f->vlen);
 	if (!p)
 		return 0;
 	e = f->val + f->vlen;
-	for (p++; p < e && *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	return v;
+	for (q = ++p; q < e && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q == p)
+		return 0;
+	if (lv_int_parse(p, (size_t)(q - p), 64, version))
+		return lv_err_set(LV_EBADVALUE, "@odata.etag %.*s does not hold a version number of at most 19 digits",
+				  (int)(f->vlen > 40 ? 40 : f->vlen), f->val);
+	return 0;
 }
 
 /*

@@ -9,8 +9,9 @@
 #define LOG_GROUP_MAX (16 * 4096 - 16)  /* a group: 16 LMDB overflow pages */
 #define LOG_REC_MAXHDR (1 + 16 + 3 * 10)  /* op, id, three varints */
 
-/* The versionnumber an @odata.etag W/"n" carries, or -1. */
-int64_t lv_log_etag_version(const struct lv_jfield *f);
+/* The versionnumber an @odata.etag W/"n" carries (0 when it carries
+ * none): 0, or LV_EBADVALUE when the number passes INT64_MAX. */
+int lv_log_etag_version(const struct lv_jfield *f, int64_t *version);
 /* Log the change the batch just encoded. */
 int lv_log_change(struct lv_batch *b, const uint8_t id[16], int del,
 		  int64_t version, uint32_t sink_created);

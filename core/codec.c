@@ -241,3 +241,33 @@ void lv_guid_format(const uint8_t id[16], char out[37])
 	}
 	out[36] = '\0';
 }
+
+int lv_int_parse(const char *s, size_t n, int bits, int64_t *out)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	int neg = 0;
+
+	if (n && s[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == n)
+		return LV_EBADVALUE;
+	lim = bits == 32 ? (uint64_t)INT32_MAX : (uint64_t)INT64_MAX;
+	lim += (uint64_t)neg;  /* one more below zero */
+	for (; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return LV_EBADVALUE;
+		if (v > (lim - d) / 10)
+			return LV_ETOOBIG;
+		v = v * 10 + d;
+	}
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return 0;
+}

@@ -11,6 +11,7 @@
  * same second.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,73 @@ static int encode_date(struct lv_buf *o, const struct lv_column *c,
 	return 0;
 }
 
+/*
+ * Numbers are written as Dataverse sent them, once they are known to fit
+ * the type model.json declares, so that every typed reader (Spark, pandas,
+ * DuckDB, the CDM tools) can load the file: a value that does not fit is
+ * refused, never written for a reader to fail on.
+ */
+
+/* Integer, Picklist, State, Status are 32-bit in Dataverse; BigInt 64. */
+static int encode_int(struct lv_buf *o, const struct lv_column *c,
+		      const struct lv_jfield *f)
+{
+	int bits = strcmp(c->attrtype, "BigInt") ? 32 : 64;
+	int64_t v;
+	int rc = lv_int_parse(f->val, f->vlen, bits, &v);
+
+	if (rc == LV_ETOOBIG)
+		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s is outside the range of a %d-bit integer",
+				  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val, bits);
+	if (rc)
+		return bad(c, "an integer");
+	return putn(o, f->val, f->vlen);
+}
+
+/* A decimal(p,s) holds at most p - s digits before the point, and no
+ * exponent: the text is the exact value, never a double's. */
+static int encode_decimal(struct lv_buf *o, const struct lv_column *c,
+			  const struct lv_jfield *f)
+{
+	const char *p = f->val, *e = f->val + f->vlen;
+	int digits = 0, max = c->precision - c->scale;
+
+	if (memchr(p, 'e', f->vlen) || memchr(p, 'E', f->vlen))
+		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s has an exponent where decimal(%d,%d) is declared",
+				  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val,
+				  c->precision, c->scale);
+	if (p < e && *p == '-')
+		p++;
+	while (p < e && *p == '0')
+		p++;
+	for (; p < e && *p != '.'; p++)
+		digits++;
+	if (digits > max)
+		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s has more than %d digits before the point, the most decimal(%d,%d) holds",
+				  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val, max,
+				  c->precision, c->scale);
+	return putn(o, f->val, f->vlen);
+}
+
+/* Doubles keep Dataverse's text, exponent and all (Spark's, pandas' and
+ * DuckDB's parsers read "1.5E+20"); one past a double's range is refused. */
+static int encode_double(struct lv_buf *o, const struct lv_column *c,
+			 const struct lv_jfield *f)
+{
+	char tmp[64];
+	double v;
+
+	if (f->vlen >= sizeof(tmp))
+		return bad(c, "a number of at most 63 characters");
+	memcpy(tmp, f->val, f->vlen);
+	tmp[f->vlen] = '\0';
+	v = strtod(tmp, NULL);
+	if (!isfinite(v))
+		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %s is outside the range of a double",
+				  c->name, c->attrtype, tmp);
+	return putn(o, f->val, f->vlen);
+}
+
 static int encode_value(struct lv_buf *o, const struct lv_column *c,
 			const struct lv_jfield *f)
 {
@@ -129,16 +197,17 @@ static int encode_value(struct lv_buf *o, const struct lv_column *c,
 			return bad(c, "a string");
 		return lv_csv_quoted(o, f->val, f->vlen);
 	case LV_T_INT64:
-		if (f->kind != LV_J_NUM || memchr(f->val, '.', f->vlen) ||
-		    memchr(f->val, 'e', f->vlen) || memchr(f->val, 'E', f->vlen) ||
-		    f->vlen > 20)
+		if (f->kind != LV_J_NUM)
 			return bad(c, "an integer");
-		return putn(o, f->val, f->vlen);
+		return encode_int(o, c, f);
 	case LV_T_DECIMAL:
+		if (f->kind != LV_J_NUM)
+			return bad(c, "a number");
+		return encode_decimal(o, c, f);
 	case LV_T_DOUBLE:
 		if (f->kind != LV_J_NUM)
 			return bad(c, "a number");
-		return putn(o, f->val, f->vlen);
+		return encode_double(o, c, f);
 	case LV_T_BOOLEAN:
 		if (f->kind == LV_J_TRUE)
 			return lv_buf_adds(o, "True");

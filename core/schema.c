@@ -69,7 +69,26 @@ static const char *jstr(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Map one attribute. Returns 1 when it becomes a column, 0 when skipped. */
+/*
+ * A whole number of the metadata, within [lo, hi]: 0 with *v, or an
+ * LV_ESCHEMA error naming the table, attribute and value (a value that
+ * does not fit is not truncated into one that does).
+ */
+static int meta_int(json_t *n, const char *table, const char *attr,
+		    const char *what, long lo, long hi, int *v)
+{
+	json_int_t x = json_integer_value(n);
+
+	if (!json_is_integer(n) || x < lo || x > hi)
+		return lv_err_set(LV_ESCHEMA, "schema: %s of %s.%s is %s%lld, not a whole number from %ld to %ld",
+				  what, table, attr, json_is_integer(n) ? "" : "not a number: ",
+				  json_is_integer(n) ? (long long)x : 0LL, lo, hi);
+	*v = (int)x;
+	return 0;
+}
+
+/* Map one attribute. Returns 1 when it becomes a column, 0 when skipped,
+ * a negative code (with its detail) for metadata out of range. */
 static int map_attr(json_t *a, const char *table, int *type, int *fmt,
 		    int *maxlen, int *precision, int *scale, int *lookup)
 {
@@ -82,7 +101,6 @@ static int map_attr(json_t *a, const char *table, int *type, int *fmt,
 	json_t *ml = json_object_get(a, "MaxLength");
 	json_t *pr = json_object_get(a, "Precision");
 
-	(void)table;
 	*fmt = LV_F_PLAIN;
 	*maxlen = -1;
 	*precision = 0;
@@ -102,8 +120,16 @@ static int map_attr(json_t *a, const char *table, int *type, int *fmt,
 		*lookup = 1;
 	} else if (!strcmp(at, "String") || !strcmp(at, "Memo")) {
 		*type = LV_T_STRING;
-		if (json_is_integer(ml) && json_integer_value(ml) > 0)
-			*maxlen = (int)json_integer_value(ml);
+		/* Memo holds at most 1,048,576 characters; a larger or negative
+		 * MaxLength is damaged metadata */
+		if (ml && !json_is_null(ml)) {
+			int rc = meta_int(ml, table, name, "MaxLength", 0, 1048576, maxlen);
+
+			if (rc)
+				return rc;
+			if (*maxlen == 0)
+				*maxlen = -1;
+		}
 	} else if (!strcmp(at, "EntityName")) {
 		*type = LV_T_STRING;
 		*maxlen = 64;
@@ -114,7 +140,14 @@ static int map_attr(json_t *a, const char *table, int *type, int *fmt,
 	} else if (!strcmp(at, "Decimal")) {
 		*type = LV_T_DECIMAL;
 		*precision = 38;
-		*scale = json_is_integer(pr) ? (int)json_integer_value(pr) : 10;
+		*scale = 10;
+		/* the scale of decimal(38,s): Dataverse allows 0-10 */
+		if (pr && !json_is_null(pr)) {
+			int rc = meta_int(pr, table, name, "Precision", 0, 38, scale);
+
+			if (rc)
+				return rc;
+		}
 	} else if (!strcmp(at, "Money")) {
 		*type = LV_T_DECIMAL;
 		*precision = 38;
@@ -299,8 +332,12 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 			rc = lv_err_set(LV_EBADJSON, "schema: attribute %zu of table %s has no LogicalName", i, t->name);
 			goto out;
 		}
-		if (!map_attr(a, t->name, &type, &fmt, &maxlen, &prec, &scale, &lookup))
+		rc = map_attr(a, t->name, &type, &fmt, &maxlen, &prec, &scale, &lookup);
+		if (rc < 0)
+			goto out;
+		if (rc == 0)
 			continue;
+		rc = 0;
 		if (!lv_name_ok(an)) {
 			rc = lv_err_set(LV_EBADNAME, "schema: column name '%s' of table %s is not a Dataverse logical name (letters, digits, '_')", an, t->name);
 			goto out;

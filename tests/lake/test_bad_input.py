@@ -166,6 +166,75 @@ class BadInput(unittest.TestCase):
         self.assertEqual(self.lake.digest(), before)
         self.assertNotIn(name, self.lake.ok("tables", "list"))
 
+    # -- values that do not fit the type model.json declares ---------------
+    def bad_value(self, column, text, *words):
+        """A row whose @column holds the raw JSON number @text."""
+        line = row(**{column: "@@"}).replace('"@@"', text)
+        return self.bad_ingest(line, "lv_widget", GUID % 0x900, column, *words)
+
+    def test_exponent_in_money_column(self):
+        self.bad_value("lv_price", "1e400", "exponent", "decimal(38,4)")
+
+    def test_money_with_too_many_digits(self):
+        self.bad_value("lv_price", "1" * 35 + ".5", "34 digits")
+
+    def test_integer_past_64_bits(self):
+        self.bad_value("lv_quantity", "99999999999999999999", "range")
+
+    def test_integer_past_32_bits(self):
+        self.bad_value("lv_quantity", "2147483648", "32-bit")
+
+    def test_double_past_its_range(self):
+        self.bad_value("lv_weight", "1e400", "double")
+
+    def test_versionnumber_past_64_bits(self):
+        self.bad_value("versionnumber", "9223372036854775808", "9223372036854775807")
+
+    def test_etag_past_64_bits(self):
+        o = json.loads(row())
+        del o["versionnumber"]
+        o["@odata.etag"] = 'W/"99999999999999999999"'
+        self.bad_ingest(json.dumps(o), "lv_widget", GUID % 0x900, "@odata.etag")
+
+    def test_numbers_that_fit_are_written_as_sent(self):
+        path = os.path.join(self.lake.tmp, "ok.jsonl")
+        line = row(lv_price="@p", lv_quantity="@q", lv_weight="@w").replace(
+            '"@p"', "-" + "9" * 34 + ".9999").replace('"@q"', "-2147483648").replace(
+            '"@w"', "1.5E+20")
+        with open(path, "w") as f:
+            f.write(line + "\n")
+        self.lake.ok("ingest", "lv_widget", path)
+        data = self.lake.cat("lv_widget/2021.csv").decode()
+        for text in ("-" + "9" * 34 + ".9999", "-2147483648", "1.5E+20"):
+            self.assertIn("," + text + ",", data)
+
+    # -- metadata numbers out of range ---------------------------------------
+    def bad_meta(self, attr, key, value, *words):
+        def m(d):
+            for a in d["Attributes"]:
+                if a["LogicalName"] == attr:
+                    a[key] = value
+        with open(lakelib.fixture("lv_widget.schema.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        m(doc)
+        doc["LogicalName"], doc["EntitySetName"] = "lv_thing", "lv_things"
+        path = os.path.join(self.lake.tmp, "schema.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        before = self.lake.digest()
+        p = self.lake.run("tables", "add", doc["LogicalName"], "--schema", path)
+        self.assertNotEqual(p.returncode, 0, "%s %s accepted" % (key, value))
+        err = self.one_line(p)
+        for w in (attr, key, str(value)) + words:
+            self.assertIn(w, err)
+        self.assertEqual(self.lake.digest(), before)
+
+    def test_precision_out_of_range(self):
+        self.bad_meta("lv_ratio", "Precision", 100000)
+
+    def test_maxlength_out_of_range(self):
+        self.bad_meta("lv_name", "MaxLength", 4294967301)
+
     def test_table_name_dotdot(self):
         def m(d):
             d["LogicalName"] = "../x"

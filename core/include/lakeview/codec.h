@@ -122,4 +122,13 @@ int lv_guid_parse(const char *s, size_t n, uint8_t id[16]);
 /** Format 16 GUID bytes as lower-case `8-4-4-4-12` text (36 chars + NUL). */
 void lv_guid_format(const uint8_t id[16], char out[37]);
 
+/**
+ * Parse the decimal integer text @p s (@p n bytes: an optional '-', then
+ * digits, nothing else) into *@p out, checking it fits a signed integer
+ * of @p bits bits (32 or 64).
+ * @return 0; LV_EBADVALUE when @p s is not such a text; LV_ETOOBIG when
+ *         it is, but outside the range.
+ */
+int lv_int_parse(const char *s, size_t n, int bits, int64_t *out);
+
 #endif
