@@ -139,3 +139,30 @@ int lv_err_set(int rc, const char *fmt, ...)
 	detail_rc = rc;
 	return rc;
 }
+
+const char *lv_err_quote(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t j = 0, i;
+
+	if (!len)
+		return buf;
+	for (i = 0; s[i] && i < 64 && j + 5 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\'' || c == '"' || c == '\\') {
+			buf[j++] = '\\';
+			buf[j++] = 'x';
+			buf[j++] = hex[c >> 4];
+			buf[j++] = hex[c & 15];
+		} else {
+			buf[j++] = (char)c;
+		}
+	}
+	if (s[i] && j + 4 < len) {
+		memcpy(buf + j, "...", 3);
+		j += 3;
+	}
+	buf[j] = '\0';
+	return buf;
+}

@@ -49,15 +49,30 @@ static const char *const reserved[] = {
 	"model", "optionsetmetadata", "microsoft", "snapshot", "changelog",
 	"entitysyncfailure",
 };
+/* what each reserved name stands for, in the same order */
+static const char *const reserved_what[] = {
+	"the lake's root holds model.json",
+	"the lake's root holds OptionsetMetadata/",
+	"the lake's root holds Microsoft.Athena.TrickleFeedService/",
+	"every table's folder holds a Snapshot/ folder",
+	"Synapse Link's ChangeLog/ folder has that name",
+	"Synapse Link's EntitySyncFailure/ folder has that name",
+};
 
-static int table_name_ok(const char *name)
+/* 0, or the error (with its one-line detail) for a table name the lake
+ * cannot hold. */
+static int table_name_check(const char *name)
 {
+	char q[96];
+
 	if (!lv_name_ok(name) || strlen(name) > LV_TABLE_NAME_MAX)
-		return 0;
+		return lv_err_set(LV_EBADNAME, "schema: table name '%s' is not a Dataverse logical name (letters, digits, '_', at most %d)",
+				  lv_err_quote(name, q, sizeof(q)), LV_TABLE_NAME_MAX);
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strcasecmp(name, reserved[i]) == 0)
-			return 0;
-	return 1;
+			return lv_err_set(LV_EBADNAME, "schema: table name '%s' is reserved: %s",
+					  name, reserved_what[i]);
+	return 0;
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -290,10 +305,9 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 		rc = lv_err_set(LV_EBADJSON, "schema: expected an EntityDefinitions document with LogicalName and Attributes (GET EntityDefinitions(LogicalName='x')?$expand=Attributes)");
 		goto out;
 	}
-	if (!table_name_ok(name)) {
-		rc = lv_err_set(LV_EBADNAME, "schema: table name '%s' is not a Dataverse logical name (letters, digits, '_')", name);
+	rc = table_name_check(name);
+	if (rc)
 		goto out;
-	}
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	for (char *p = t->name; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -339,7 +353,10 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 			continue;
 		rc = 0;
 		if (!lv_name_ok(an)) {
-			rc = lv_err_set(LV_EBADNAME, "schema: column name '%s' of table %s is not a Dataverse logical name (letters, digits, '_')", an, t->name);
+			char q[96];
+
+			rc = lv_err_set(LV_EBADNAME, "schema: column name '%s' of table %s is not a Dataverse logical name (letters, digits, '_')",
+					lv_err_quote(an, q, sizeof(q)), t->name);
 			goto out;
 		}
 		snprintf(prop, sizeof(prop), lookup ? "_%s_value" : "%s", an);

@@ -165,6 +165,8 @@ class BadInput(unittest.TestCase):
         self.assertIn(name, err, "the error names the name")
         self.assertEqual(self.lake.digest(), before)
         self.assertNotIn(name, self.lake.ok("tables", "list"))
+        if table_arg == "lv_gizmo":
+            self.assertNotIn("lv_gizmo", self.lake.ok("tables", "list"))
 
     # -- values that do not fit the type model.json declares ---------------
     def bad_value(self, column, text, *words):
@@ -234,6 +236,24 @@ class BadInput(unittest.TestCase):
 
     def test_maxlength_out_of_range(self):
         self.bad_meta("lv_name", "MaxLength", 4294967301)
+
+    def test_reserved_table_name(self):
+        def m(d):
+            d["LogicalName"] = "model"
+        self.bad_schema(m, "model")
+        p = self.lake.run("tables", "add", "model", "--schema", os.path.join(self.lake.tmp, "schema.json"))
+        self.assertIn("reserved", p.stderr.decode())
+        self.assertIn("model.json", p.stderr.decode())
+
+    def test_names_with_a_newline_stay_on_one_line(self):
+        # one_line() (in bad_schema) fails when the name breaks the line
+        def m(d):
+            d["LogicalName"] = "lv_gizmo\nlakectl: forged"
+        self.bad_schema(m, "lv_gizmo\\x0alakectl: forged", table_arg="lv_gizmo")
+
+        def c(d):
+            d["Attributes"].append({"LogicalName": "bad\r\nname", "AttributeType": "String"})
+        self.bad_schema(c, "bad\\x0d\\x0aname", table_arg="lv_gizmo")
 
     def test_table_name_dotdot(self):
         def m(d):

@@ -98,4 +98,12 @@ void lv_err_clear(void);
 int lv_err_set(int rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * Make untrusted text (a table or column name from a schema, a value from
+ * a server) safe to quote in a one-line message: control bytes, DEL,
+ * quotes and backslashes become \xNN, and text past 64 bytes is cut with
+ * "...". Writes into @p buf (96 bytes are always enough) and returns it.
+ */
+const char *lv_err_quote(const char *s, char *buf, size_t len);
+
 #endif
