@@ -18,6 +18,7 @@
 #include "lakeview/codec.h"
 #include "lakeview/err.h"
 #include "lakeview/oauth.h"
+#include "lakeview/store.h"
 #include "lakeview/time.h"
 
 #define TOKEN_BODY_MAX (256 * 1024)
@@ -177,6 +178,10 @@ char *lv_secret_load(const char *path, const char *env)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		lv_err_set(LV_EAUTH, "cannot read secret file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (lv_store_check_private(fd, path, "secret file", 077, LV_EAUTH)) {
+		close(fd);
 		return NULL;
 	}
 	n = read(fd, buf, SECRET_MAX);

@@ -32,6 +32,7 @@
 
 #include "lakeview/time.h"
 #include "lakeview/buf.h"
+#include "lakeview/codec.h"
 #include "lakeview/err.h"
 #include "store_i.h"
 
@@ -143,6 +144,38 @@ static char *trim(char *s)
 	return s;
 }
 
+/* The keys lv_store_conf_uint() reads, with the values each may take: a
+ * conf that says otherwise (page_size=-1 read by strtoul is 4294967295)
+ * is refused when the store opens, naming the key. */
+static const struct {
+	const char *key;
+	unsigned long lo, hi;
+} conf_numbers[] = {
+	{ "page_size", 1, 5000 },
+	{ "retry_base_ms", 1, 3600000 },
+	{ "retry_tries", 1, 1000 },
+};
+
+static int conf_number_check(const char *path, int lineno, const char *k,
+			     const char *v)
+{
+	for (size_t i = 0; i < sizeof(conf_numbers) / sizeof(conf_numbers[0]); i++) {
+		int64_t n;
+
+		if (strcmp(k, conf_numbers[i].key))
+			continue;
+		if (lv_int_parse(v, strlen(v), 64, &n) || n < (int64_t)conf_numbers[i].lo ||
+		    n > (int64_t)conf_numbers[i].hi) {
+			char q[96];
+
+			return lv_err_set(LV_ECONF, "%s line %d: %s = %s is not a whole number from %lu to %lu",
+					  path, lineno, k, lv_err_quote(v, q, sizeof(q)),
+					  conf_numbers[i].lo, conf_numbers[i].hi);
+		}
+	}
+	return 0;
+}
+
 static int conf_load(struct lv_store *st)
 {
 	char path[4096], line[4096];
@@ -155,6 +188,12 @@ static int conf_load(struct lv_store *st)
 	f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? LV_ENOSTORE : -errno;
+	/* whoever can write it can point token_url elsewhere and receive the
+	 * client secret: only its owner may; its group may read it (a store
+	 * shared with a group), others nothing */
+	rc = lv_store_check_private(fileno(f), path, "lakeview.conf", 027, LV_ECONF);
+	if (rc)
+		goto out;
 	while (fgets(line, sizeof(line), f)) {
 		char *eq, *k, *v;
 
@@ -177,6 +216,9 @@ static int conf_load(struct lv_store *st)
 		*eq = '\0';
 		v = trim(eq + 1);
 		k = trim(k);
+		rc = conf_number_check(path, lineno, k, v);
+		if (rc)
+			goto out;
 		if (st->nconf == LV_CONF_MAX_KEYS) {
 			rc = lv_err_set(LV_ECONF, "%s: more than %d keys", path,
 					LV_CONF_MAX_KEYS);
@@ -380,7 +422,7 @@ static int env_open(struct lv_store *st, unsigned flags)
 		rc = mdb_env_open(st->env, st->dir,
 				  MDB_NOTLS | MDB_NORDAHEAD |
 					  ((flags & LV_STORE_RDONLY) ? MDB_RDONLY : 0),
-				  0644);
+				  0600);
 	if (rc == ENOENT)
 		rc = LV_ENOSTORE;
 	else if (rc > 0)
@@ -453,7 +495,7 @@ int lv_store_create(const char *dir, const char *environment,
 		return lv_err_set(LV_EBADNAME,
 				  "organization name '%s': use 1-%d letters or digits",
 				  organization, LV_LINK_NAME_MAX);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return lv_err_set(-errno, "cannot create %s: %s", dir,
 				  strerror(errno));
 	rc = dir_is_empty(dir);
@@ -733,4 +775,20 @@ int lv_store_reader_check(struct lv_store *st, int *dead)
 	if (rc)
 		lv_err_clear();
 	return rc;
+}
+
+int lv_store_check_private(int fd, const char *path, const char *what,
+		    unsigned forbidden, int rc)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return lv_err_set(rc, "cannot check %s %s: %s", what, path, strerror(errno));
+	if (sb.st_mode & forbidden & 022)
+		return lv_err_set(rc, "%s %s can be written by others, who could change it; run: chmod %s %s",
+				  what, path, forbidden == 077 ? "600" : "go-w", path);
+	if (sb.st_mode & forbidden)
+		return lv_err_set(rc, "%s %s can be read by others; run: chmod %s %s",
+				  what, path, forbidden == 077 ? "600" : "o-rwx", path);
+	return 0;
 }

@@ -571,6 +571,7 @@ class AdlsCase(unittest.TestCase):
         p = os.path.join(self.tmp, name)
         with open(p, "w") as f:
             f.write(text)
+        os.chmod(p, 0o600)  # lakeview refuses key, SAS and secret files others can read
         return p
 
     def proxy(self, upstream_port=None):

@@ -377,6 +377,7 @@ class Store:
         self.secret_file = os.path.join(self.tmp, "secret")
         with open(self.secret_file, "w") as f:
             f.write(SECRET + "\n")
+        os.chmod(self.secret_file, 0o600)  # lakeview refuses a secret others can read
         self.now = None  # LAKEVIEW_NOW when set
         if standin is not None and link:
             try:

@@ -36,6 +36,7 @@ class Link(unittest.TestCase):
         path = os.path.join(self.store.tmp, "secret-" + str(abs(hash(text))))
         with open(path, "w") as f:
             f.write(text + "\n")
+        os.chmod(path, 0o600)
         return path
 
     def failed_link(self, words, secret="s3cret-value", client=lvtest.CLIENT_ID, **kw):

@@ -157,4 +157,16 @@ int lv_store_stats(struct lv_store *st, struct lv_store_stats *out);
  */
 int lv_store_reader_check(struct lv_store *st, int *dead);
 
+/**
+ * Check that the open file @p fd (named @p path, a @p what such as
+ * "secret file") is safe to trust: none of the permission bits in
+ * @p forbidden set (077 for a secret: only its
+ * owner may read it; 027 for lakeview.conf: its group may read it, to
+ * share a store, but only its owner may write it, since whoever writes it
+ * can point token_url elsewhere and receive the client secret).
+ * @return 0, or @p rc with a one-line detail that says the chmod to run.
+ */
+int lv_store_check_private(int fd, const char *path, const char *what,
+			    unsigned forbidden, int rc);
+
 #endif
