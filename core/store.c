@@ -107,7 +107,7 @@ static int open_dbs(struct lv_store *st, unsigned create)
 			goto out;
 	}
 	/* added after format 1 shipped: a store without it keeps every row
-	 * state in "rows" (see lake.c) */
+	 * state in "rows" (see rowstate.c) */
 	rc = mdb_dbi_open(txn, "rowruns", create ? MDB_CREATE : 0, &st->rowruns);
 	st->has_rowruns = rc == 0;
 	if (rc == MDB_NOTFOUND)

@@ -29,7 +29,7 @@ struct lv_store {
 	MDB_dbi rows;      /* table id BE32 + row guid (16) -> row state (base) */
 	MDB_dbi rowruns;   /* run BE64 + table id BE32 + row guid -> row state */
 	int has_rowruns;   /* rowruns exists (stores made before it lack it) */
-	MDB_dbi log;       /* first seq BE64 -> a group of changes (lake.c) */
+	MDB_dbi log;       /* first seq BE64 -> a group of changes (changelog.c) */
 	MDB_dbi nodes;     /* ino BE64 -> node record */
 	MDB_dbi names;     /* parent BE64 + name -> ino BE64 */
 	MDB_dbi children;  /* parent BE64 + ino BE64 -> "" */
@@ -43,11 +43,11 @@ struct lv_store {
 	int nconf;
 	char *conf_key[LV_CONF_MAX_KEYS];
 	char *conf_val[LV_CONF_MAX_KEYS];
-	/* lake.c's filter of the row ids the rows table holds, kept from one
+	/* rowfilter.c's filter of the row ids the rows table holds, kept from one
 	 * batch to the next of this process; freed with the store */
 	void *rowfilter;
 	void (*rowfilter_free)(void *);
-	/* lake.c's buffers of the last batch, for the next one */
+	/* batch.c's buffers of the last batch, for the next one */
 	void *spare_batch;
 	void (*spare_batch_free)(void *);
 };
