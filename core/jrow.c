@@ -441,10 +441,26 @@ static int index_fields(struct lv_jrow *r)
 	}
 	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
 	for (size_t i = 0; i < r->n; i++) {
-		size_t at = r->f[i].hash & (r->nslots - 1);
+		const struct lv_jfield *fi = &r->f[i];
+		size_t at = fi->hash & (r->nslots - 1);
 
-		while (r->slots[at])
+		while (r->slots[at]) {
+			const struct lv_jfield *o = &r->f[r->slots[at] - 1];
+
+			/* JSON readers keep the last of two equal keys, this
+			 * decoder would find the first: refuse the ambiguity */
+			if (o->hash == fi->hash && o->klen == fi->klen &&
+			    memcmp(o->key, fi->key, fi->klen) == 0) {
+				char k[96], q[96];
+				size_t kl = fi->klen < sizeof(k) ? fi->klen : sizeof(k) - 1;
+
+				memcpy(k, fi->key, kl);
+				k[kl] = '\0';
+				return lv_err_set(LV_EBADJSON, "duplicate key \"%s\" in one object",
+						  lv_err_quote(k, q, sizeof(q)));
+			}
 			at = (at + 1) & (r->nslots - 1);
+		}
 		r->slots[at] = (uint32_t)i + 1;
 	}
 	return 0;

@@ -168,6 +168,11 @@ class BadInput(unittest.TestCase):
         if table_arg == "lv_gizmo":
             self.assertNotIn("lv_gizmo", self.lake.ok("tables", "list"))
 
+    def test_duplicate_key(self):
+        # JSON readers keep the last of two equal keys; lakeview refuses
+        line = row(lv_name="first")[:-1] + ', "lv_name": "second"}'
+        self.bad_ingest(line, "duplicate key", "lv_name")
+
     # -- values that do not fit the type model.json declares ---------------
     def bad_value(self, column, text, *words):
         """A row whose @column holds the raw JSON number @text."""
