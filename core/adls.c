@@ -7,6 +7,11 @@
  * list, a copy, a delete) behaves the same under throttling. Blob calls
  * (not dfs) because they work on hierarchical-namespace accounts and on
  * Azurite alike (reference/adls-blob.md, recommendations).
+ *
+ * With OAuth, a 401 renews the token once and retries, as the Dataverse
+ * client does: a token can be revoked before its expiry. A listing is not
+ * trusted to end: a NextMarker seen before is a loop, and a name or
+ * marker longer than its buffer is an error, never cut.
  */
 #define _GNU_SOURCE  /* memmem */
 #include <errno.h>
@@ -25,6 +30,9 @@
 #define URL_MAX LV_ADLS_SIGN_URL_MAX
 #define SMALL_BODY (4u << 20)
 #define MARKER_HEADER "x-ms-meta-lakeview"
+/* a blob name is at most 1,024 characters: 4,096 bytes of UTF-8 */
+#define NAME_MAX_BYTES 4096
+#define MARKER_MAX 4096
 
 struct lv_adls {
 	struct lv_http *http;
@@ -65,6 +73,11 @@ int lv_adls_new(const struct lv_adls_conf *c, struct lv_adls **out)
 	if (!c->url || (strncmp(c->url, "https://", 8) && strncmp(c->url, "http://", 7)))
 		return lv_err_set(-EINVAL, "storage URL '%s': expected https://<account>.blob.core.windows.net",
 				  c->url ? c->url : "");
+	rc = lv_http_url_check("storage URL", c->url);
+	if (!rc && c->token_url && !c->key && !c->sas)
+		rc = lv_http_url_check("storage token URL", c->token_url);
+	if (rc)
+		return rc;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -255,8 +268,10 @@ static int xml_value(const char *body, size_t len, const char *tag, char *out,
 		return -1;
 	p += strlen(open);
 	e = memmem(p, len - (size_t)(p - body), close, strlen(close));
-	if (!e || (size_t)(e - p) >= outlen)
+	if (!e)
 		return -1;
+	if ((size_t)(e - p) >= outlen)
+		return -2;  /* there, but longer than @out */
 	memcpy(out, p, (size_t)(e - p));
 	out[e - p] = '\0';
 	return 0;
@@ -276,7 +291,7 @@ static int request(struct lv_adls *a, const char *method, const char *url,
 	char *lines[LV_ADLS_SIGN_HEADERS_MAX + 1];
 	char redacted[URL_MAX];
 	size_t n;
-	int rc;
+	int rc, again, renewed = 0;
 
 	if (nextra + 4 > LV_ADLS_SIGN_HEADERS_MAX)
 		return -E2BIG;
@@ -301,9 +316,11 @@ static int request(struct lv_adls *a, const char *method, const char *url,
 		} else if (a->mode == 'o') {
 			const char *tok;
 
-			rc = lv_oauth_token(a->oauth, a->http, 0, &tok);
+			rc = lv_oauth_token(a->oauth, a->http, &a->retry, renewed == 1, &tok);
 			if (rc)
 				return rc;
+			if (renewed == 1)
+				renewed = 2;
 			snprintf(auth, sizeof(auth), "Bearer %s", tok);
 		}
 		if (auth[0])
@@ -329,22 +346,19 @@ static int request(struct lv_adls *a, const char *method, const char *url,
 		a->sent += len;
 		if (lv_adls_sign_redact(url, redacted, sizeof(redacted)))
 			snprintf(redacted, sizeof(redacted), "(url)");
-		if (rc == LV_ETRANSPORT) {
-			if (attempt + 1 < a->retry.tries) {
-				lv_http_backoff(&a->retry, attempt, -1);
-				continue;
-			}
+		again = lv_http_retry_wait(&a->retry, attempt, rc, r,
+					   a->mode == 'o' ? &renewed : NULL);
+		if (again < 0)
+			return again;
+		if (again)
+			continue;
+		if (rc == LV_ETRANSPORT || rc == -EINVAL)
 			return lv_err_set(rc, "%s %s: %s (after %u tries)", method, redacted, r->error,
 					  attempt + 1);
-		}
 		if (rc)
 			return rc;
 		if (r->status >= 200 && r->status < 300)
 			return 0;
-		if (lv_http_retryable(r->status) && attempt + 1 < a->retry.tries) {
-			lv_http_backoff(&a->retry, attempt, r->retry_after);
-			continue;
-		}
 		if (r->status == 404)
 			return -ENOENT;
 		{
@@ -531,7 +545,7 @@ int lv_adls_put_block_list(struct lv_adls *a, const char *c, const char *path,
 }
 
 struct first_val {
-	char name[1100];
+	char name[NAME_MAX_BYTES + 1];
 	int got;
 };
 
@@ -546,46 +560,85 @@ static int first_value(void *arg, const char *v)
 	return 0;
 }
 
+/* Decode the five XML entities of @s..@t into @val; then, for a name the
+ * service sent Encoded="true" (it holds characters XML cannot carry), its
+ * %XX escapes. @return 0, or -1 when it does not fit. */
+static int tag_text(const char *s, const char *t, int encoded, char *val, size_t size)
+{
+	static const char *const ents[][2] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" },
+		{ "&quot;", "\"" }, { "&apos;", "'" } };
+	size_t j = 0, k;
+
+	for (const char *q = s; q < t; q++) {
+		char c = *q;
+
+		if (j + 1 >= size)
+			return -1;
+		if (c == '&') {
+			for (k = 0; k < 5; k++)
+				if ((size_t)(t - q) >= strlen(ents[k][0]) &&
+				    !strncmp(q, ents[k][0], strlen(ents[k][0])))
+					break;
+			if (k < 5) {
+				c = ents[k][1][0];
+				q += strlen(ents[k][0]) - 1;
+			}
+		}
+		val[j++] = c;
+	}
+	val[j] = '\0';
+	if (encoded) {
+		size_t i = 0, o = 0;
+
+		for (; i < j; i++, o++) {
+			if (val[i] == '%' && i + 2 < j && lv_hex_value(val[i + 1]) >= 0 &&
+			    lv_hex_value(val[i + 2]) >= 0) {
+				val[o] = (char)(lv_hex_value(val[i + 1]) * 16 + lv_hex_value(val[i + 2]));
+				i += 2;
+			} else {
+				val[o] = val[i];
+			}
+		}
+		val[o] = '\0';
+	}
+	return 0;
+}
+
+/* Each <tag>...</tag> (or <tag Encoded="true">) in @body, decoded, to @fn;
+ * a value longer than NAME_MAX_BYTES is an error, never cut. */
 static int each_tag(const char *body, size_t len, const char *tag,
 		    int (*fn)(void *arg, const char *v), void *arg)
 {
-	char open[32], close[32], val[1100];
+	char open[32], close[32], val[NAME_MAX_BYTES + 1];
 	const char *p = body, *e = body + len;
+	size_t ol;
 	int rc = 0;
 
-	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(open, sizeof(open), "<%s", tag);
 	snprintf(close, sizeof(close), "</%s>", tag);
+	ol = strlen(open);
 	while (p && p < e && !rc) {
-		const char *s = memmem(p, (size_t)(e - p), open, strlen(open)), *t;
-		size_t j = 0;
+		const char *s = memmem(p, (size_t)(e - p), open, ol), *t, *gt;
+		int encoded;
 
 		if (!s)
 			break;
-		s += strlen(open);
+		if (s + ol >= e || (s[ol] != '>' && s[ol] != ' ')) {
+			p = s + ol;  /* <NameX>: another tag */
+			continue;
+		}
+		gt = memchr(s + ol, '>', (size_t)(e - s - (ptrdiff_t)ol));
+		if (!gt)
+			break;
+		encoded = memmem(s + ol, (size_t)(gt - s - (ptrdiff_t)ol), "Encoded=\"true\"", 14) != NULL;
+		s = gt + 1;
 		t = memmem(s, (size_t)(e - s), close, strlen(close));
 		if (!t)
 			break;
-		/* decode the five XML entities */
-		for (const char *q = s; q < t && j + 1 < sizeof(val); q++) {
-			if (*q == '&') {
-				static const char *const ents[][2] = {
-					{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" },
-					{ "&quot;", "\"" }, { "&apos;", "'" } };
-				size_t k;
-
-				for (k = 0; k < 5; k++)
-					if ((size_t)(t - q) >= strlen(ents[k][0]) &&
-					    !strncmp(q, ents[k][0], strlen(ents[k][0])))
-						break;
-				if (k < 5) {
-					val[j++] = ents[k][1][0];
-					q += strlen(ents[k][0]) - 1;
-					continue;
-				}
-			}
-			val[j++] = *q;
-		}
-		val[j] = '\0';
+		if (tag_text(s, t, encoded, val, sizeof(val)))
+			return lv_err_set(LV_ETOOBIG, "storage listed a %s longer than %d bytes; refusing to cut it",
+					  tag, NAME_MAX_BYTES);
 		rc = fn(arg, val);
 		p = t + strlen(close);
 	}
@@ -653,7 +706,9 @@ int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
 		 int (*fn)(void *arg, const char *name, const char *etag), void *arg)
 {
 	struct lv_http_resp r;
-	char marker[1100] = "", query[3000], ep[3 * 1024], em[3 * 1100];
+	char marker[MARKER_MAX + 1] = "", query[3 * MARKER_MAX + 3 * 1024 + 64];
+	char ep[3 * 1024], em[3 * MARKER_MAX + 1];
+	struct lv_http_loop loop = { { 0 }, 0 };
 	int rc;
 
 	lv_http_resp_init(&r, (size_t)64 << 20);
@@ -698,8 +753,20 @@ int lv_adls_list(struct lv_adls *a, const char *c, const char *prefix,
 		}
 		if (rc)
 			break;
-		if (xml_value(r.body.p, r.body.len, "NextMarker", marker, sizeof(marker)))
+		rc = xml_value(r.body.p, r.body.len, "NextMarker", marker, sizeof(marker));
+		if (rc == -2) {
+			rc = lv_err_set(LV_ETOOBIG, "storage sent a NextMarker longer than %d bytes while listing %s",
+					MARKER_MAX, c);
+			break;
+		}
+		if (rc)
 			marker[0] = '\0';
+		rc = 0;
+		if (marker[0] && lv_http_loop_seen(&loop, marker, strlen(marker))) {
+			rc = lv_err_set(LV_EREMOTE, "storage sent a NextMarker it had sent before while listing %s (a listing loop)",
+					c);
+			break;
+		}
 	} while (marker[0]);
 	lv_http_resp_free(&r);
 	return rc;

@@ -12,6 +12,13 @@
  *    decodes each once. Numbers keep their exact text all the way.
  *  - One request function owns authentication and retries, so every call
  *    (metadata, tables, pages) behaves the same under throttling.
+ *  - A server's paging is not trusted to end: a link already followed in
+ *    this run, or a long run of pages without rows, is a paging loop and
+ *    fails the table; a link that can never be fetched (control bytes,
+ *    another host) fails it before it is stored.
+ *  - A cancel flag (lv_dv_set_cancel()) is looked at between pages and
+ *    wakes backoffs and requests: a stop leaves the last commit standing
+ *    and does not mark the table Failed.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -35,6 +42,10 @@
 #define META_MAX ((size_t)64 << 20)
 #define URL_MAX 8192
 #define EXPIRED_CODE "0x80044352"
+/* pages in a row without rows that still send a nextLink: a paging loop
+ * (Dataverse fills pages up to the page size, so one empty page with a
+ * nextLink is already odd) */
+#define EMPTY_PAGES_MAX 256
 
 struct lv_dv {
 	struct lv_http *http;
@@ -77,6 +88,11 @@ int lv_dv_new(const struct lv_dv_conf *c, struct lv_dv **out)
 		rc = lv_err_set(-EINVAL, "Dataverse URL '%s': expected https://<org>.crm.dynamics.com", c->url);
 		goto out;
 	}
+	rc = lv_http_url_check("Dataverse URL", c->url);
+	if (!rc && c->token_url)
+		rc = lv_http_url_check("token URL", c->token_url);
+	if (rc)
+		goto out;
 	snprintf(dv->api, sizeof(dv->api), "%s/api/data/v9.2/", dv->origin);
 	if (c->token_url)
 		snprintf(token_url, sizeof(token_url), "%s", c->token_url);
@@ -96,6 +112,12 @@ int lv_dv_new(const struct lv_dv_conf *c, struct lv_dv **out)
 out:
 	lv_dv_free(dv);
 	return rc;
+}
+
+void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag)
+{
+	dv->retry.cancel = flag;
+	lv_http_set_cancel(dv->http, flag);
 }
 
 void lv_dv_free(struct lv_dv *dv)
@@ -170,13 +192,9 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 	snprintf(prefer, sizeof(prefer), "Prefer: odata.track-changes,odata.maxpagesize=%u",
 		 dv->page_size);
 	for (unsigned attempt = 0;; attempt++) {
-		int n = 0;
+		int n = 0, again;
 
-		rc = lv_oauth_token(dv->oauth, dv->http, renewed == 1, &token);
-		if (rc == LV_ETRANSPORT && attempt + 1 < dv->retry.tries) {
-			lv_http_backoff(&dv->retry, attempt, -1);
-			continue;
-		}
+		rc = lv_oauth_token(dv->oauth, dv->http, &dv->retry, renewed == 1, &token);
 		if (rc)
 			return rc;
 		if (renewed == 1)
@@ -192,14 +210,17 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 		hdrs[n] = NULL;
 		rc = lv_http_request(dv->http, "GET", url, hdrs, NULL, 0, r);
 		memset(auth, 0, sizeof(auth));
-		if (rc == LV_ETRANSPORT) {
-			if (attempt + 1 < dv->retry.tries) {
-				lv_http_backoff(&dv->retry, attempt, -1);
-				continue;
-			}
+		again = lv_http_retry_wait(&dv->retry, attempt, rc, r, &renewed);
+		if (again < 0)
+			return again;
+		if (again)
+			continue;
+		if (rc == LV_ETRANSPORT)
 			return lv_err_set(rc, "%s: %s (after %u tries)", dv->origin, r->error,
 					  attempt + 1);
-		}
+		if (rc == -EINVAL)
+			return lv_err_set(LV_EBADVALUE, "%s: cannot GET this link: %s", dv->origin,
+					  r->error);
 		if (rc == LV_ETOOBIG)
 			return lv_err_set(rc, "a page from %s is larger than %zu MiB; lower page_size in lakeview.conf",
 					  dv->origin, r->body.max >> 20);
@@ -207,14 +228,6 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 			return rc;
 		if (r->status >= 200 && r->status < 300)
 			return 0;
-		if (r->status == 401 && renewed == 0) {
-			renewed = 1;  /* renew the token once, then retry */
-			continue;
-		}
-		if (lv_http_retryable(r->status) && attempt + 1 < dv->retry.tries) {
-			lv_http_backoff(&dv->retry, attempt, r->status == 429 ? r->retry_after : -1);
-			continue;
-		}
 		return remote_error(dv, url, r);
 	}
 }
@@ -301,17 +314,26 @@ static void state_free(struct sync_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void state_load(const struct lv_table *t, struct sync_state *s)
+/* -ENOMEM is an error, never a lost link (that would restart the table) */
+static int state_load(const struct lv_table *t, struct sync_state *s)
 {
 	json_t *o = t->sync_json ? json_loads(t->sync_json, 0, NULL) : NULL;
 	const char *n = json_string_value(json_object_get(o, "next"));
 	const char *d = json_string_value(json_object_get(o, "delta"));
+	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
+	if (t->sync_json && !o)
+		rc = lv_err_set(-ENOMEM, "cannot read the stored sync state of %s: out of memory",
+				t->name);
 	s->next = n ? strdup(n) : NULL;
 	s->delta = d ? strdup(d) : NULL;
 	s->resync = json_is_true(json_object_get(o, "resync"));
 	json_decref(o);
+	if (!rc && ((n && !s->next) || (d && !s->delta)))
+		rc = lv_err_set(-ENOMEM, "cannot hold the stored link of %s: out of memory",
+				t->name);
+	return rc;
 }
 
 static int state_store(struct lv_table *t, const struct sync_state *s)
@@ -391,6 +413,44 @@ static int link_ok(struct lv_dv *dv, const char *link, size_t n)
 	return n > o && strncmp(link, dv->origin, o) == 0 && link[o] == '/';
 }
 
+/* A URL holds no control bytes nor spaces (RFC 3986): such a link can
+ * never be fetched, and CR/LF in it would be a header injection. */
+static int link_clean(const char *link, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)link[i] <= 0x20 || link[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A link of the server's, before it is stored: 0 or the error. */
+static int check_link(struct lv_dv *dv, const struct lv_jfield *l, const char *what)
+{
+	if (!link_ok(dv, l->val, l->vlen))
+		return lv_err_set(LV_EBADVALUE, "the server's %s points away from %s; refusing to follow it",
+				  what, dv->origin);
+	if (l->vlen >= URL_MAX)
+		return lv_err_set(LV_ETOOBIG, "a next/delta link longer than %d bytes", URL_MAX);
+	if (!link_clean(l->val, l->vlen))
+		return lv_err_set(LV_EBADVALUE, "the server's %s holds a control character or a space; refusing it",
+				  what);
+	return 0;
+}
+
+/* A page with @items rows and this nextLink: is the server paging in a
+ * loop? (*empty counts the pages in a row without rows.) */
+static int check_loop(const struct lv_jfield *next, struct lv_http_loop *loop,
+		      unsigned *empty, uint64_t items)
+{
+	if (lv_http_loop_seen(loop, next->val, next->vlen))
+		return lv_err_set(LV_EBADVALUE, "the server's nextLink repeats a link already followed (a paging loop)");
+	*empty = items ? 0 : *empty + 1;
+	if (*empty > EMPTY_PAGES_MAX)
+		return lv_err_set(LV_EBADVALUE, "the server sent %u pages in a row without rows, each with a nextLink (a paging loop)",
+				  *empty);
+	return 0;
+}
+
 int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		     lv_progress_fn progress, void *arg)
 {
@@ -399,8 +459,10 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	struct sync_state s = { 0 };
 	struct lv_http_resp r;
 	struct lv_jrow page;
+	struct lv_http_loop loop = { { 0 }, 0 };
 	char *meta = NULL, *url = NULL;
 	size_t mlen;
+	unsigned empty = 0;
 	int rc, changed = 0, expired_once = 0;
 
 	lv_err_clear();
@@ -420,7 +482,9 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	lv_table_free(&fresh);
 	if (rc)
 		goto fail;
-	state_load(&t, &s);
+	rc = state_load(&t, &s);
+	if (rc)
+		goto fail;
 	if (changed && (s.delta || s.next)) {
 		/* existing rows need the new columns' values: read everything */
 		s.resync = 1;
@@ -458,14 +522,21 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		size_t pos = 0;
 		const char *item;
 		size_t ilen;
+		uint64_t rows0 = p.rows;
 		int k;
 
+		if (dv->retry.cancel && *dv->retry.cancel) {
+			rc = -ECANCELED;  /* a stop: the last commit stands */
+			goto done;
+		}
 		if (s.next)
 			snprintf(url, URL_MAX, "%s", s.next);
 		else if (s.delta && !s.resync)
 			snprintf(url, URL_MAX, "%s", s.delta);
 		else
 			initial_url(dv, &t, url, URL_MAX);
+		if (!s.next)  /* the start of a chain: a nextLink back to it loops */
+			(void)lv_http_loop_seen(&loop, url, strlen(url));
 		p.initial = !s.delta || s.resync;
 		rc = dv_get(dv, url, 1, &r);
 		if (rc && strcmp(dv->code, EXPIRED_CODE) == 0 && !expired_once) {
@@ -505,16 +576,11 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			rc = lv_err_set(LV_EBADJSON, "page from %s has no \"value\" array or no next/delta link", dv->origin);
 			goto fail;
 		}
-		if ((next && !link_ok(dv, next->val, next->vlen)) ||
-		    (delta && !link_ok(dv, delta->val, delta->vlen))) {
-			rc = lv_err_set(LV_EBADVALUE, "the server's %s points away from %s; refusing to follow it",
-					next ? "nextLink" : "deltaLink", dv->origin);
+		rc = next ? check_link(dv, next, "nextLink") : 0;
+		if (!rc && delta)
+			rc = check_link(dv, delta, "deltaLink");
+		if (rc)
 			goto fail;
-		}
-		if ((next && next->vlen >= URL_MAX) || (delta && delta->vlen >= URL_MAX)) {
-			rc = lv_err_set(LV_ETOOBIG, "a next/delta link longer than %d bytes", URL_MAX);
-			goto fail;
-		}
 		rc = lv_batch_begin(st, name, &b);
 		if (rc)
 			goto fail;
@@ -553,6 +619,8 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 				break;
 			}
 		}
+		if (!rc && next)
+			rc = check_loop(next, &loop, &empty, p.rows - rows0);
 		if (rc) {
 			lv_batch_abort(b);
 			goto fail;
@@ -599,7 +667,8 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	rc = 0;
 	goto done;
 fail:
-	fail_table(st, name, rc);
+	if (rc != -ECANCELED)
+		fail_table(st, name, rc);
 done:
 	free(url);
 	free(meta);

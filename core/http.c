@@ -9,9 +9,18 @@
  * token to another host.
  *
  * The setup both remote clients share (timeouts, CA, the retry policy and
- * which statuses are worth a retry) is here too, so the Dataverse source
- * and the Blob sink cannot drift apart in how they treat a server.
+ * which statuses are worth a retry, the plain-http rule, loop detection
+ * and cancellation) is here too, so the Dataverse source, the token
+ * requests and the Blob sink cannot drift apart in how they treat a
+ * server.
+ *
+ * Cancellation is a flag the caller's signal handler sets: libcurl's
+ * progress callback polls it during a transfer, and a backoff sleeps in
+ * slices of 100 ms so that it wakes within one, whatever the signal
+ * disposition (SA_RESTART or not) did to nanosleep.
  */
+#define _GNU_SOURCE  /* memrchr */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -28,7 +37,10 @@ struct lv_http {
 	CURL *curl;
 	char *ca_file;
 	long timeout, connect_timeout;
+	const volatile sig_atomic_t *cancel;
 };
+
+#define SLICE_MS 100
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -74,6 +86,68 @@ void lv_http_free(struct lv_http *h)
 	free(h);
 }
 
+void lv_http_set_cancel(struct lv_http *h, const volatile sig_atomic_t *flag)
+{
+	h->cancel = flag;
+}
+
+static int canceled(const volatile sig_atomic_t *flag)
+{
+	return flag && *flag;
+}
+
+/* Is the host of @p hp (the authority, @p n bytes) a loopback address? */
+static int loopback_host(const char *hp, size_t n)
+{
+	char host[256];
+	const char *at = memrchr(hp, '@', n), *end;
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t hl;
+
+	if (at) {  /* user:pass@host: the host is what counts */
+		n -= (size_t)(at + 1 - hp);
+		hp = at + 1;
+	}
+	if (n && hp[0] == '[') {
+		end = memchr(hp, ']', n);
+		if (!end || (size_t)(end - hp - 1) >= sizeof(host))
+			return 0;
+		hl = (size_t)(end - hp - 1);
+		memcpy(host, hp + 1, hl);
+		host[hl] = '\0';
+		return inet_pton(AF_INET6, host, &a6) == 1 &&
+		       memcmp(&a6, &in6addr_loopback, sizeof(a6)) == 0;
+	}
+	end = memchr(hp, ':', n);
+	hl = end ? (size_t)(end - hp) : n;
+	if (hl >= sizeof(host))
+		return 0;
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	if (hl && host[hl - 1] == '.')
+		host[--hl] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	return inet_pton(AF_INET, host, &a4) == 1 &&
+	       (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int lv_http_url_check(const char *what, const char *url)
+{
+	const char *hp;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return lv_err_set(-EINVAL, "%s '%.200s': expected an https:// URL", what, url);
+	hp = url + 7;
+	if (loopback_host(hp, strcspn(hp, "/?#")))
+		return 0;
+	return lv_err_set(-EINVAL, "%s '%.200s': plain http is only allowed to a loopback address (127.0.0.1, ::1, localhost); use https://",
+			  what, url);
+}
+
 void lv_http_resp_init(struct lv_http_resp *r, size_t max)
 {
 	memset(r, 0, sizeof(*r));
@@ -100,6 +174,16 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		return 0;
 	}
 	return size * n;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return canceled(arg);  /* non-zero aborts the transfer */
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
@@ -157,6 +241,8 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 	r->etag[0] = '\0';
 	r->got[0] = '\0';
 	r->sent = 0;
+	if (canceled(h->cancel))
+		return -ECANCELED;
 	for (size_t i = 0; headers && headers[i]; i++) {
 		t = curl_slist_append(hl, headers[i]);
 		if (!t) {
@@ -204,6 +290,11 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "lakeview/0.1");
+	if (h->cancel) {
+		curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)h->cancel);
+		curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (h->ca_file)
 		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
 	if (strcmp(method, "GET") == 0) {
@@ -227,7 +318,10 @@ int lv_http_request(struct lv_http *h, const char *method, const char *url,
 		snprintf(r->error, sizeof(r->error), "%s", errbuf[0] ? errbuf :
 			 curl_easy_strerror(res));
 		r->status = 0;
-		rc = LV_ETRANSPORT;
+		/* a malformed URL fails the same way on every try */
+		rc = res == CURLE_ABORTED_BY_CALLBACK && canceled(h->cancel) ? -ECANCELED :
+		     res == CURLE_URL_MALFORMAT || res == CURLE_UNSUPPORTED_PROTOCOL ? -EINVAL :
+		     LV_ETRANSPORT;
 		goto out;
 	}
 	r->sent = len;
@@ -245,6 +339,7 @@ int lv_http_client_init(const char *ca_file, long timeout, unsigned base_ms,
 	retry->base_ms = base_ms ? base_ms : 1000;
 	retry->tries = tries ? tries : 8;
 	retry->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	retry->cancel = NULL;
 	return lv_http_new(&ho, h);
 }
 
@@ -254,10 +349,9 @@ int lv_http_retryable(long status)
 	       status == 503 || status == 504;
 }
 
-void lv_http_backoff(struct lv_http_retry *r, unsigned attempt, long retry_after)
+int lv_http_backoff(struct lv_http_retry *r, unsigned attempt, long retry_after)
 {
 	unsigned long ms, cap = 60000, exp = r->base_ms;
-	struct timespec ts;
 
 	if (retry_after >= 0) {
 		ms = (unsigned long)retry_after * 1000;
@@ -268,8 +362,50 @@ void lv_http_backoff(struct lv_http_retry *r, unsigned attempt, long retry_after
 			exp = cap;
 		ms = (unsigned long)rand_r(&r->seed) % (exp + 1);
 	}
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	while (ms > 0) {
+		unsigned long step = ms < SLICE_MS ? ms : SLICE_MS;
+		struct timespec ts = { 0, (long)step * 1000000 };
+
+		if (canceled(r->cancel))
+			return -ECANCELED;
+		/* an interrupted slice is simply cut short: the flag decides */
+		(void)nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return canceled(r->cancel) ? -ECANCELED : 0;
+}
+
+int lv_http_retry_wait(struct lv_http_retry *r, unsigned attempt, int rc,
+		       const struct lv_http_resp *resp, int *renew)
+{
+	int wait;
+
+	if (renew && *renew == 0 && rc == 0 && resp->status == 401) {
+		*renew = 1;  /* a token revoked before its expiry: renew once */
+		return 1;
+	}
+	if (attempt + 1 >= r->tries)
+		return 0;
+	if (rc == LV_ETRANSPORT)
+		wait = lv_http_backoff(r, attempt, -1);
+	else if (rc == 0 && lv_http_retryable(resp->status))
+		wait = lv_http_backoff(r, attempt, resp->retry_after);
+	else
+		return 0;
+	return wait ? wait : 1;
+}
+
+int lv_http_loop_seen(struct lv_http_loop *l, const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+	unsigned n = l->n < LV_HTTP_LOOP_RING ? l->n : LV_HTTP_LOOP_RING;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	for (unsigned i = 0; i < n; i++)
+		if (l->seen[i] == h)
+			return 1;
+	l->seen[l->n % LV_HTTP_LOOP_RING] = h;
+	l->n++;
+	return 0;
 }

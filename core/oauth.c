@@ -6,6 +6,11 @@
  * rather than "400"; the form we POSTed is never quoted, since it holds
  * the secret. struct lv_oauth is defined here only, so the secret is
  * reachable from this file alone.
+ *
+ * A token request is retried like a data request (lv_http_retry_wait():
+ * transport errors, 408, 429 with its Retry-After, 5xx), because Entra ID
+ * throttles and has bad minutes like any service; a 400/401 (wrong
+ * secret, wrong tenant) fails at once, since no retry can cure it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,8 +92,8 @@ void lv_oauth_free(struct lv_oauth *o)
 	free(o);
 }
 
-int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
-		   const char **token)
+int lv_oauth_token(struct lv_oauth *o, struct lv_http *h,
+		   struct lv_http_retry *retry, int force, const char **token)
 {
 	struct lv_http_resp r;
 	struct lv_buf form;
@@ -118,10 +123,21 @@ int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
 		rc = lv_url_encode(&form, o->scope, 0);
 	if (rc)
 		goto out;
-	rc = lv_http_request(h, "POST", o->token_url, hdrs, form.p, form.len, &r);
-	if (rc == LV_ETRANSPORT) {
-		rc = lv_err_set(rc, "token endpoint %s: %s", o->token_url, r.error);
-		goto out;
+	for (unsigned attempt = 0;; attempt++) {
+		int again;
+
+		rc = lv_http_request(h, "POST", o->token_url, hdrs, form.p, form.len, &r);
+		again = lv_http_retry_wait(retry, attempt, rc, &r, NULL);
+		if (again < 0) {
+			rc = again;
+			goto out;
+		}
+		if (!again) {
+			if (rc == LV_ETRANSPORT || rc == -EINVAL)
+				rc = lv_err_set(rc, "token endpoint %s: %s (after %u tries)",
+						o->token_url, r.error, attempt + 1);
+			break;
+		}
 	}
 	if (rc)
 		goto out;

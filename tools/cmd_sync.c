@@ -5,7 +5,10 @@
  * --follow is meant to run under systemd (lakeview-sync@.service): plain
  * log lines when stderr is not a terminal, a progress line when it is,
  * and SIGTERM ends it between commits (a commit in flight completes; an
- * interrupted sleep or request simply ends the run).
+ * interrupted sleep or request simply ends the run). The flag the handler
+ * sets is also the Dataverse client's cancel flag, so a stop does not wait
+ * for the end of a table, a backoff or a slow answer: the sync stops at
+ * its next commit point within a second or two.
  */
 #include <errno.h>
 #include <signal.h>
@@ -126,6 +129,11 @@ static int sync_round(struct lv_store *st, struct lv_dv *dv, int argc, char **ar
 		g.tty = isatty(2);
 		clock_gettime(CLOCK_MONOTONIC, &g.start);
 		rc = lv_dv_sync_table(dv, st, name, progress, &g);
+		if (rc == -ECANCELED && stop) {
+			if (g.tty)
+				fputc('\n', stderr);
+			break;  /* stopped at a commit point: not a failure */
+		}
 		if (rc) {
 			if (g.tty)
 				fputc('\n', stderr);
@@ -206,6 +214,7 @@ int cmd_sync(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	lv_dv_set_cancel(dv, &stop);
 	for (;;) {
 		/* an unlink (or a deleted store) ends a follower between rounds */
 		if (lv_store_conf_reload(st) != 0 || link_active(st)) {

@@ -296,31 +296,65 @@ class Standin:
         return out
 
 
+# -- in-process HTTP servers -------------------------------------------------
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive, no access log on stderr."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+
+class Server:
+    """@handler served on a free loopback port from a daemon thread;
+    port, url; stop() ends it."""
+
+    def __init__(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 # -- a rewriting proxy (bad answers) ----------------------------------------
 
-class Proxy:
+class Proxy(Server):
     """An HTTP proxy on 127.0.0.1 in front of a stand-in.  Start the
     stand-in with --base-url self.url so its links point here.  `rewrite`
     (None or fn(method, path_query, status, body) -> body) may change Web API
-    answers; every request is recorded in `seen` as (method, host header,
+    answers; `answer` (None or fn(method, path_query) -> body or None)
+    answers a Web API GET itself with 200 and that JSON body, without the
+    stand-in; every request is recorded in `seen` as (method, host header,
     path_query)."""
 
     def __init__(self):
         self.rewrite = None
+        self.answer = None
         self.target = None
         self.seen = []
         proxy = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
+        class H(QuietHandler):
             def _do(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
                 proxy.seen.append((self.command, self.headers.get("Host"), self.path))
+                own = proxy.answer(self.command, self.path) if proxy.answer else None
+                if own is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(own)))
+                    self.end_headers()
+                    self.wfile.write(own)
+                    return
                 hdrs = {k: v for k, v in self.headers.items()
                         if k.lower() not in ("host", "accept-encoding", "connection",
                                              "content-length")}
@@ -347,17 +381,7 @@ class Proxy:
 
             do_GET = do_POST = do_PATCH = do_DELETE = _do
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
-                                       daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        Server.__init__(self, H)
 
 
 # -- a lakeview store --------------------------------------------------------

@@ -18,10 +18,15 @@
  *  - A sync commits each page together with the paging or delta state in
  *    one transaction: killed at any moment, it resumes from the last page
  *    it committed, never losing or repeating a change.
+ *  - A server that keeps paging (a link already followed, or more than 256
+ *    pages in a row without rows) fails the table; so does a link that can
+ *    never be fetched (control characters, spaces), before it is stored.
+ *  - URLs are https://, or http:// to a loopback host only.
  */
 #ifndef LAKEVIEW_DATAVERSE_H
 #define LAKEVIEW_DATAVERSE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,7 +49,10 @@ struct lv_dv_conf {
 
 struct lv_dv;
 
-/** Connect (nothing is sent yet). @return 0, -ENOMEM, -EINVAL. */
+/**
+ * Connect (nothing is sent yet). @return 0, -ENOMEM, -EINVAL (a URL that
+ * is not https:// nor http:// to loopback; the detail says so).
+ */
 int lv_dv_new(const struct lv_dv_conf *conf, struct lv_dv **out)
 	__attribute__((warn_unused_result));
 
@@ -57,6 +65,13 @@ int lv_dv_from_store(struct lv_store *st, struct lv_dv **out)
 	__attribute__((warn_unused_result));
 
 void lv_dv_free(struct lv_dv *dv);
+
+/**
+ * Watch @p flag (set by a signal handler; NULL: none). Once it is set, a
+ * sync stops at its next commit point: a request or backoff in flight
+ * ends within a tenth of a second, and no further page is fetched.
+ */
+void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag);
 
 /** A table of the environment (lv_dv_tables()). */
 struct lv_dv_table {
@@ -97,7 +112,8 @@ typedef void (*lv_progress_fn)(void *arg, const struct lv_sync_progress *p);
  * delta link, page by page, a commit per page. On an expired delta token
  * or a schema change, a full resync (rows the new full read lacks are
  * deleted). A failure marks the table Failed with the reason in its
- * status (and returns the error); committed data stays.
+ * status (and returns the error); committed data stays. A stop by the
+ * cancel flag returns -ECANCELED and leaves the status as it was.
  */
 int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *table,
 		     lv_progress_fn progress, void *arg)

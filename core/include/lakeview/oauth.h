@@ -41,11 +41,16 @@ void lv_oauth_free(struct lv_oauth *o);
 
 /**
  * A valid access token, fetched when missing, due for renewal or @p force.
+ * A fetch is retried by the caller's policy @p retry (lv_http_retry_wait():
+ * transport errors, 408, 429 after its Retry-After, 5xx); may block that
+ * long. A 400 or 401 fails at once.
  * @return 0 with *token set; LV_EAUTH (credentials or scope refused, the
- *         detail quotes the server's error); LV_ETRANSPORT; LV_EREMOTE.
+ *         detail quotes the server's error); LV_ETRANSPORT; LV_EREMOTE
+ *         (after the last try); -ECANCELED (retry->cancel was set).
  */
-int lv_oauth_token(struct lv_oauth *o, struct lv_http *h, int force,
-		   const char **token) __attribute__((warn_unused_result));
+int lv_oauth_token(struct lv_oauth *o, struct lv_http *h,
+		   struct lv_http_retry *retry, int force, const char **token)
+	__attribute__((warn_unused_result));
 
 /**
  * Read a secret from a file (first line, surrounding white space removed)
