@@ -104,6 +104,7 @@ class BlobClient(unittest.TestCase):
         self.secret = os.path.join(self.tmp, "secret")
         with open(self.secret, "w") as f:
             f.write("s3cret\n")
+        os.chmod(self.secret, 0o600)  # lakeview refuses a secret others can read
 
     def tearDown(self):
         self.fake.stop()
