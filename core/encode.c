@@ -131,8 +131,119 @@ static int encode_int(struct lv_buf *o, const struct lv_column *c,
 	return putn(o, f->val, f->vlen);
 }
 
-/* A decimal(p,s) holds at most p - s digits before the point, and no
- * exponent: the text is the exact value, never a double's. */
+/*
+ * A decimal(p,s) holds at most p - s digits before the point.  JSON lets a
+ * number carry an exponent ("1e-06" from a serializer that prints small
+ * values so); a DECIMAL column in Spark, DuckDB or pandas cannot parse one,
+ * so the exact value is written out in plain digits, never through a
+ * double.  An exponent that would need more than DEC_FRAC_MAX digits after
+ * the point is refused rather than rounded.
+ */
+#define DEC_FRAC_MAX 64
+#define DEC_DIGITS_MAX 128	/* significant digits of a mantissa */
+
+static int decimal_too_big(const struct lv_column *c, const struct lv_jfield *f,
+			   int max)
+{
+	return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s has more than %d digits before the point, the most decimal(%d,%d) holds",
+			  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val, max,
+			  c->precision, c->scale);
+}
+
+/* Write the JSON number @f, which has an exponent, as plain digits. */
+static int encode_decimal_exp(struct lv_buf *o, const struct lv_column *c,
+			      const struct lv_jfield *f, int max)
+{
+	const char *p = f->val, *e = f->val + f->vlen;
+	const char *d0, *frac = NULL, *d1;
+	char digits[DEC_DIGITS_MAX];
+	int nd = 0, point, exp = 0, expneg = 0, i, rc;
+	int neg = 0;
+
+	if (p < e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	/* The mantissa's digits without its point; @point counts those that
+	 * stand before it. */
+	d0 = p;
+	while (p < e && *p >= '0' && *p <= '9')
+		p++;
+	d1 = p;
+	if (p < e && *p == '.') {
+		frac = ++p;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (d1 == d0 || (frac && p == frac) || p >= e || (*p != 'e' && *p != 'E'))
+		return bad(c, "a decimal number");
+	p++;
+	if (p < e && (*p == '+' || *p == '-'))
+		expneg = *p++ == '-';
+	if (p == e)
+		return bad(c, "a decimal number");
+	for (; p < e; p++) {
+		if (*p < '0' || *p > '9')
+			return bad(c, "a decimal number");
+		if (exp < 100000)
+			exp = exp * 10 + (*p - '0');
+	}
+	if (expneg)
+		exp = -exp;
+	point = 0;
+	for (p = d0; p < d1; p++) {
+		if (nd == 0 && *p == '0')
+			continue;	/* leading zeros say nothing */
+		if (nd == (int)sizeof(digits))
+			goto too_long;
+		digits[nd++] = *p;
+		point++;
+	}
+	for (p = frac; frac && p < e && *p >= '0' && *p <= '9'; p++) {
+		if (nd == 0 && *p == '0') {
+			point--;
+			continue;
+		}
+		if (nd == (int)sizeof(digits))
+			goto too_long;
+		digits[nd++] = *p;
+	}
+	if (nd == 0)
+		return put1(o, '0');
+	point += exp;	/* |exp| <= 100000: no overflow */
+	if (point > max)
+		return decimal_too_big(c, f, max);
+	if (nd - point > DEC_FRAC_MAX)
+		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s needs more than %d digits after the point; send it without an exponent",
+				  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val,
+				  DEC_FRAC_MAX);
+	if (neg && (rc = put1(o, '-')))
+		return rc;
+	if (point <= 0) {
+		if ((rc = putn(o, "0.", 2)))
+			return rc;
+		for (i = point; i < 0; i++)
+			if ((rc = put1(o, '0')))
+				return rc;
+		return putn(o, digits, (size_t)nd);
+	}
+	if (point >= nd) {
+		if ((rc = putn(o, digits, (size_t)nd)))
+			return rc;
+		for (i = nd; i < point; i++)
+			if ((rc = put1(o, '0')))
+				return rc;
+		return 0;
+	}
+	if ((rc = putn(o, digits, (size_t)point)) || (rc = put1(o, '.')))
+		return rc;
+	return putn(o, digits + point, (size_t)(nd - point));
+too_long:
+	return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s has more than %d significant digits, more than a decimal holds",
+			  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val,
+			  DEC_DIGITS_MAX);
+}
+
 static int encode_decimal(struct lv_buf *o, const struct lv_column *c,
 			  const struct lv_jfield *f)
 {
@@ -140,9 +251,7 @@ static int encode_decimal(struct lv_buf *o, const struct lv_column *c,
 	int digits = 0, max = c->precision - c->scale;
 
 	if (memchr(p, 'e', f->vlen) || memchr(p, 'E', f->vlen))
-		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s has an exponent where decimal(%d,%d) is declared",
-				  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val,
-				  c->precision, c->scale);
+		return encode_decimal_exp(o, c, f, max);
 	if (p < e && *p == '-')
 		p++;
 	while (p < e && *p == '0')
@@ -150,9 +259,7 @@ static int encode_decimal(struct lv_buf *o, const struct lv_column *c,
 	for (; p < e && *p != '.'; p++)
 		digits++;
 	if (digits > max)
-		return lv_err_set(LV_EBADVALUE, "column '%s' (%s): %.*s has more than %d digits before the point, the most decimal(%d,%d) holds",
-				  c->name, c->attrtype, (int)(f->vlen > 40 ? 40 : f->vlen), f->val, max,
-				  c->precision, c->scale);
+		return decimal_too_big(c, f, max);
 	return putn(o, f->val, f->vlen);
 }
 

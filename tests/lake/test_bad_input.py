@@ -179,8 +179,11 @@ class BadInput(unittest.TestCase):
         line = row(**{column: "@@"}).replace('"@@"', text)
         return self.bad_ingest(line, "lv_widget", GUID % 0x900, column, *words)
 
-    def test_exponent_in_money_column(self):
-        self.bad_value("lv_price", "1e400", "exponent", "decimal(38,4)")
+    def test_exponent_past_a_decimal(self):
+        self.bad_value("lv_price", "1e400", "digits before the point", "decimal(38,4)")
+
+    def test_exponent_too_small_to_write_out(self):
+        self.bad_value("lv_price", "1e-400", "after the point")
 
     def test_money_with_too_many_digits(self):
         self.bad_value("lv_price", "1" * 35 + ".5", "34 digits")
@@ -214,6 +217,23 @@ class BadInput(unittest.TestCase):
         data = self.lake.cat("lv_widget/2021.csv").decode()
         for text in ("-" + "9" * 34 + ".9999", "-2147483648", "1.5E+20"):
             self.assertIn("," + text + ",", data)
+
+    def test_decimal_exponent_is_written_out(self):
+        """A DECIMAL column cannot be parsed from "1e-06" by Spark or DuckDB:
+        the exact value is written in plain digits, never through a double."""
+        cases = [("1e-06", "0.000001"), ("-1.25E+3", "-1250"), ("0.00120e2", "0.120"),
+                 ("12.5e-1", "1.25"), ("0e10", "0"), ("1234567890123456789e-19", "0.1234567890123456789")]
+        path = os.path.join(self.lake.tmp, "exp.jsonl")
+        with open(path, "w") as f:
+            for i, (sent, _) in enumerate(cases):
+                line = row(lv_price="@p").replace('"@p"', sent)
+                line = line.replace(GUID % 0x900, GUID % (0x910 + i))
+                f.write(line + "\n")
+        self.lake.ok("ingest", "lv_widget", path)
+        data = self.lake.cat("lv_widget/2021.csv").decode()
+        for sent, written in cases:
+            self.assertIn("," + written + ",", data, sent)
+            self.assertNotIn("," + sent + ",", data)
 
     # -- metadata numbers out of range ---------------------------------------
     def bad_meta(self, attr, key, value, *words):
