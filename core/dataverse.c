@@ -535,7 +535,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			snprintf(url, URL_MAX, "%s", s.delta);
 		else
 			initial_url(dv, &t, url, URL_MAX);
-		if (!s.next)  /* the start of a chain: a nextLink back to it loops */
+		if (!s.next || loop.n == 0)  /* a nextLink back to the first URL loops */
 			(void)lv_http_loop_seen(&loop, url, strlen(url));
 		p.initial = !s.delta || s.resync;
 		rc = dv_get(dv, url, 1, &r);

@@ -12,6 +12,10 @@ slow to come, and while pages keep coming: lakectl exits within ~3 s with
 "lakectl sync: stopped" and status 0; what it committed is whole pages,
 the table is not marked Failed, and a second sync completes the lake.
 
+OutOfMemory: a failed strdup() of the stored nextLink (an LD_PRELOAD shim,
+tests/integration/failstrdup.c) fails the sync instead of restarting the
+table's initial read.
+
 PlainHttp: http:// URLs to hosts other than loopback are refused by link
 and by sync with one line that says to use https, before any request
 (example.invalid never resolves: a DNS error would show).  Every other
@@ -20,6 +24,7 @@ test of the suite links the stand-in by http://127.0.0.1: loopback works.
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -173,6 +178,33 @@ class Stop(OneStandin):
         self.wait_for(lambda: len([r for r in self.standin.requests()
                                    if "skiptoken" in r["query"]]) >= 3, "three pages")
         self.stop_and_check(p)
+
+
+class OutOfMemory(OneStandin):
+    SEED, SIZES, PAGE, TABLES = 64, {"lv_widget": 60, "lv_gadget": 5, "lv_event": 5}, 10, ("lv_widget",)
+
+    def test_failed_strdup_of_the_stored_link(self):
+        """Out of memory while loading the stored nextLink is an error; the
+        table is not read again from its start."""
+        shim = os.environ.get("FAILSTRDUP")
+        if not shim or not os.path.exists(shim):
+            self.skipTest("FAILSTRDUP (the strdup shim) not built")
+        self.standin.fault("400", path=SET, query="skiptoken", after=2, count=1)
+        self.store.sync(expect_ok=False)
+        self.assertEqual(self.store.table_status("lv_widget")["state"], "Failed")
+        self.standin.clear_requests()
+        env = dict(self.store.env(), LD_PRELOAD=shim, LVTEST_FAIL_STRDUP="skiptoken")
+        p = subprocess.run(self.store.argv("sync"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, env=env, timeout=120)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertNotEqual(p.returncode, 0, "the sync went on without its stored link: " + err)
+        lines = [l for l in err.split("\n") if l.startswith("lakectl")]
+        self.assertEqual(len(lines), 1, err)
+        self.assertRegex(lines[0], r"lv_widget.*out of memory")
+        pages = [r for r in self.standin.requests() if r["path"].endswith("/" + SET)]
+        self.assertEqual(pages, [], "the table was read again from its start")
+        self.store.sync()
+        lvtest.check_inplace(self, self.standin, self.store, "lv_widget", False)
 
 
 class PlainHttp(OneStandin):
