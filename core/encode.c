@@ -150,64 +150,40 @@ static int decimal_too_big(const struct lv_column *c, const struct lv_jfield *f,
 			  c->precision, c->scale);
 }
 
-/* Write the JSON number @f, which has an exponent, as plain digits. */
+/* Write the JSON number @f, which has an exponent, as plain digits; its
+ * grammar was checked by the decoder (jrow.c). */
 static int encode_decimal_exp(struct lv_buf *o, const struct lv_column *c,
 			      const struct lv_jfield *f, int max)
 {
 	const char *p = f->val, *e = f->val + f->vlen;
-	const char *d0, *frac = NULL, *d1;
 	char digits[DEC_DIGITS_MAX];
-	int nd = 0, point, exp = 0, expneg = 0, i, rc;
-	int neg = 0;
+	int nd = 0, point = 0, exp = 0, expneg = 0, neg = 0, frac = 0, i, rc;
 
-	if (p < e && *p == '-') {
+	if (*p == '-') {
 		neg = 1;
 		p++;
 	}
-	/* The mantissa's digits without its point; @point counts those that
-	 * stand before it. */
-	d0 = p;
-	while (p < e && *p >= '0' && *p <= '9')
-		p++;
-	d1 = p;
-	if (p < e && *p == '.') {
-		frac = ++p;
-		while (p < e && *p >= '0' && *p <= '9')
-			p++;
+	/* the mantissa's significant digits; @point counts those before it */
+	for (; *p != 'e' && *p != 'E'; p++) {
+		if (*p == '.') {
+			frac = 1;
+		} else if (nd == 0 && *p == '0') {
+			point -= frac;	/* leading zeros say nothing */
+		} else {
+			if (nd == (int)sizeof(digits))
+				goto too_long;
+			digits[nd++] = *p;
+			point += !frac;
+		}
 	}
-	if (d1 == d0 || (frac && p == frac) || p >= e || (*p != 'e' && *p != 'E'))
-		return bad(c, "a decimal number");
 	p++;
-	if (p < e && (*p == '+' || *p == '-'))
+	if (*p == '+' || *p == '-')
 		expneg = *p++ == '-';
-	if (p == e)
-		return bad(c, "a decimal number");
-	for (; p < e; p++) {
-		if (*p < '0' || *p > '9')
-			return bad(c, "a decimal number");
+	for (; p < e; p++)
 		if (exp < 100000)
 			exp = exp * 10 + (*p - '0');
-	}
 	if (expneg)
 		exp = -exp;
-	point = 0;
-	for (p = d0; p < d1; p++) {
-		if (nd == 0 && *p == '0')
-			continue;	/* leading zeros say nothing */
-		if (nd == (int)sizeof(digits))
-			goto too_long;
-		digits[nd++] = *p;
-		point++;
-	}
-	for (p = frac; frac && p < e && *p >= '0' && *p <= '9'; p++) {
-		if (nd == 0 && *p == '0') {
-			point--;
-			continue;
-		}
-		if (nd == (int)sizeof(digits))
-			goto too_long;
-		digits[nd++] = *p;
-	}
 	if (nd == 0)
 		return put1(o, '0');
 	point += exp;	/* |exp| <= 100000: no overflow */
