@@ -333,7 +333,7 @@ static int misuse(struct lv_parquet_writer *w, size_t col, const char *what)
 
 	if (col >= w->n)
 		return lv_err_set(-EINVAL, "Parquet writer: no column %zu (%s)", col, what);
-	return lv_err_set(-EINVAL, "Parquet column %s: %s",
+	return lv_err_set(-EINVAL, "Parquet column '%s': %s",
 			  col_name(&w->c[col], q, sizeof(q)), what);
 }
 
@@ -423,7 +423,7 @@ static int decimal_put(struct lv_parquet_writer *w, struct pq_col *c, __int128 v
 	char q[96];
 
 	if (v >= lv_pq_pow10(c->precision) || v <= -lv_pq_pow10(c->precision))
-		return lv_err_set(LV_ETOOBIG, "Parquet column %s: a decimal with more than %d digits",
+		return lv_err_set(LV_ETOOBIG, "Parquet column '%s': a decimal with more than %d digits",
 				  col_name(c, q, sizeof(q)), c->precision);
 	lv_pq_stat_dec(c, v);
 	if (c->phys == PQ_INT32) {
@@ -466,10 +466,10 @@ int lv_parquet_decimal(struct lv_parquet_writer *w, size_t col, const char *s,
 		return rc;
 	rc = lv_pq_decimal_parse(s, n, c->precision, c->scale, &v);
 	if (rc == LV_EBADVALUE)
-		return lv_err_set(rc, "Parquet column %s: not a decimal of scale %d",
+		return lv_err_set(rc, "Parquet column '%s': not a decimal of scale %d",
 				  col_name(c, q, sizeof(q)), c->scale);
 	if (rc == LV_ETOOBIG)
-		return lv_err_set(rc, "Parquet column %s: a decimal with more than %d digits",
+		return lv_err_set(rc, "Parquet column '%s': a decimal with more than %d digits",
 				  col_name(c, q, sizeof(q)), c->precision);
 	return decimal_put(w, c, v);
 }

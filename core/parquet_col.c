@@ -446,14 +446,14 @@ static int col_init(struct lv_parquet_writer *w, struct pq_col *c,
 	if (!in->name || !*in->name)
 		return lv_err_set(-EINVAL, "Parquet: a column without a name");
 	if ((unsigned)in->type > LV_PARQUET_TIMESTAMP)
-		return lv_err_set(-EINVAL, "Parquet column %s: unknown type %d",
+		return lv_err_set(-EINVAL, "Parquet column '%s': unknown type %d",
 				  lv_err_quote(in->name, q, sizeof(q)), (int)in->type);
 	c->type = in->type;
 	c->phys = phys[in->type];
 	if (in->type == LV_PARQUET_DECIMAL) {
 		if (in->precision < 1 || in->precision > LV_PARQUET_DECIMAL_MAX ||
 		    in->scale < 0 || in->scale > in->precision)
-			return lv_err_set(-EINVAL, "Parquet column %s: DECIMAL(%d,%d) out of range",
+			return lv_err_set(-EINVAL, "Parquet column '%s': DECIMAL(%d,%d) out of range",
 					  lv_err_quote(in->name, q, sizeof(q)),
 					  in->precision, in->scale);
 		c->precision = in->precision;
@@ -563,7 +563,7 @@ int lv_parquet_writer_new(struct lv_parquet_writer **out,
 			if (!strcmp(w->c[j].name, w->c[i].name)) {
 				char q[96];
 
-				rc = lv_err_set(-EINVAL, "Parquet: column %s twice",
+				rc = lv_err_set(-EINVAL, "Parquet: column '%s' twice",
 						lv_err_quote(cols[i].name, q, sizeof(q)));
 				goto out;
 			}
