@@ -397,23 +397,34 @@ static int fixed(struct lv_parquet_writer *w, struct pq_col *c,
 	return taken(w, c, 1, n);
 }
 
-int lv_parquet_int32(struct lv_parquet_writer *w, size_t col, int32_t v)
-{
-	struct pq_col *c = NULL;
-	int rc = take(w, col, 1u << LV_PARQUET_INT32 | 1u << LV_PARQUET_DATE, &c);
-	uint8_t le[4];
-
-	if (rc)
-		return rc;
-	put_le32(le, (uint32_t)v);
-	lv_pq_stat_int(c, v);
-	return fixed(w, c, le, 4);
-}
-
 static void le64(uint8_t *p, uint64_t v)
 {
 	put_le32(p, (uint32_t)v);
 	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/*
+ * An integer of @n (4 or 8) bytes. Statistics first, here and for the
+ * other fixed-size values: their append can fail only for want of memory
+ * (the page buffer's ceiling is a row group), and a bound widened by a
+ * value that failed is still a true bound.
+ */
+static int fixed_int(struct lv_parquet_writer *w, struct pq_col *c, int64_t v,
+		     size_t n)
+{
+	uint8_t le[8];
+
+	le64(le, (uint64_t)v);
+	lv_pq_stat_int(c, v);
+	return fixed(w, c, le, n);
+}
+
+int lv_parquet_int32(struct lv_parquet_writer *w, size_t col, int32_t v)
+{
+	struct pq_col *c = NULL;
+	int rc = take(w, col, 1u << LV_PARQUET_INT32 | 1u << LV_PARQUET_DATE, &c);
+
+	return rc ? rc : fixed_int(w, c, v, 4);
 }
 
 /* A decimal's unscaled value, checked against the precision, in its layout. */
@@ -421,21 +432,20 @@ static int decimal_put(struct lv_parquet_writer *w, struct pq_col *c, __int128 v
 {
 	uint8_t b[16];
 	char q[96];
+	size_t n;
 
-	if (v >= lv_pq_pow10(c->precision) || v <= -lv_pq_pow10(c->precision))
+	if (v >= c->limit || v <= -c->limit)
 		return lv_err_set(LV_ETOOBIG, "Parquet column '%s': a decimal with more than %d digits",
 				  col_name(c, q, sizeof(q)), c->precision);
-	lv_pq_stat_dec(c, v);
-	if (c->phys == PQ_INT32) {
-		put_le32(b, (uint32_t)(int32_t)v);
-		return fixed(w, c, b, 4);
-	}
-	if (c->phys == PQ_INT64) {
+	if (c->phys == PQ_FLBA) {
+		lv_pq_be(b, v, c->width);
+		n = (size_t)c->width;
+	} else { /* INT32 or INT64: the low bytes, little-endian */
 		le64(b, (uint64_t)(int64_t)v);
-		return fixed(w, c, b, 8);
+		n = c->phys == PQ_INT32 ? 4 : 8;
 	}
-	lv_pq_be(b, v, c->width);
-	return fixed(w, c, b, (size_t)c->width);
+	lv_pq_stat_dec(c, v);
+	return fixed(w, c, b, n);
 }
 
 int lv_parquet_int64(struct lv_parquet_writer *w, size_t col, int64_t v)
@@ -443,15 +453,12 @@ int lv_parquet_int64(struct lv_parquet_writer *w, size_t col, int64_t v)
 	struct pq_col *c = NULL;
 	int rc = take(w, col, 1u << LV_PARQUET_INT64 | 1u << LV_PARQUET_TIMESTAMP |
 		      1u << LV_PARQUET_DECIMAL, &c);
-	uint8_t le[8];
 
 	if (rc)
 		return rc;
 	if (c->type == LV_PARQUET_DECIMAL)
 		return decimal_put(w, c, v);
-	le64(le, (uint64_t)v);
-	lv_pq_stat_int(c, v);
-	return fixed(w, c, le, 8);
+	return fixed_int(w, c, v, 8);
 }
 
 int lv_parquet_decimal(struct lv_parquet_writer *w, size_t col, const char *s,

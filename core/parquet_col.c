@@ -22,6 +22,13 @@
 #include "lakeview/err.h"
 #include "parquet_i.h"
 
+/*
+ * created_by in the form parquet-java parses, "<app> version <x.y.z>": it
+ * distrusts the old-style statistics of a writer it cannot name. The
+ * version is the project's (core/meson.build passes it).
+ */
+#define CREATED_BY "lakeview version " LV_PROJECT_VERSION
+
 __int128 lv_pq_pow10(int p)
 {
 	__int128 v = 1;
@@ -86,8 +93,6 @@ int lv_pq_decimal_parse(const char *s, size_t n, int precision, int scale,
 			return LV_ETOOBIG;
 		v *= 10;
 	}
-	if (v >= lv_pq_pow10(precision))
-		return LV_ETOOBIG;
 	*out = neg ? -v : v;
 	return 0;
 }
@@ -461,6 +466,7 @@ static int col_init(struct lv_parquet_writer *w, struct pq_col *c,
 		c->phys = in->precision <= 9 ? PQ_INT32 :
 			  in->precision <= 18 ? PQ_INT64 : PQ_FLBA;
 		c->width = flba_width(in->precision);
+		c->limit = lv_pq_pow10(in->precision);
 	}
 	c->name = strdup(in->name);
 	c->lev = malloc(w->page_rows * sizeof(*c->lev));
@@ -498,7 +504,7 @@ static int options(struct lv_parquet_writer *w, const struct lv_parquet_options 
 	w->page_rows = o->page_rows ? o->page_rows : LV_PARQUET_PAGE_ROWS;
 	w->dict_bytes = o->dict_bytes ? o->dict_bytes : LV_PARQUET_DICT_BYTES;
 	w->no_dict = o->no_dictionary;
-	w->created_by = dup(o->created_by ? o->created_by : "lakeview");
+	w->created_by = dup(o->created_by ? o->created_by : CREATED_BY);
 	if (!w->created_by)
 		return -ENOMEM;
 	if (o->nkv) {

@@ -35,6 +35,7 @@ struct pq_col {
 	enum lv_parquet_type type;
 	int phys, width;        /* physical type; FLBA bytes */
 	int precision, scale;
+	__int128 limit;         /* DECIMAL: 10^precision, the first too big */
 	/* the page being filled */
 	uint32_t *lev;          /* definition levels, page_rows of room */
 	size_t nlev;

@@ -175,11 +175,12 @@ static void test_decimal(void)
 static void test_file_plain(void)
 {
 	static const struct lv_parquet_column col = { "v", LV_PARQUET_INT32, 0, 0 };
+	static const struct lv_parquet_options o = { .created_by = "lakeview" };
 	struct lv_parquet_writer *w;
 	struct lv_buf out;
 
 	lv_buf_init(&out, 1 << 20);
-	CHECK_RC(lv_parquet_writer_new(&w, &col, 1, NULL, lv_parquet_write_buf, &out));
+	CHECK_RC(lv_parquet_writer_new(&w, &col, 1, &o, lv_parquet_write_buf, &out));
 	CHECK_RC(lv_parquet_int32(w, 0, 7));
 	CHECK_RC(lv_parquet_end_row(w));
 	CHECK_RC(lv_parquet_null(w, 0));

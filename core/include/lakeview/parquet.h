@@ -21,9 +21,10 @@
  *    of the caller, not of the data. Values that do not fit their column
  *    (a decimal with too many digits) are LV_EBADVALUE / LV_ETOOBIG with
  *    the detail naming the column: the caller adds the table and row.
- *  - After any error but LV_EBADVALUE/LV_ETOOBIG from a value function
- *    (the row is then as before the call), the writer is broken: every
- *    later call returns the same code; free it and drop the output.
+ *  - A value function that fails with -EINVAL, LV_EBADVALUE or
+ *    LV_ETOOBIG leaves the writer as it was before the call. After any
+ *    other failure (the write function's, -ENOMEM) the writer is broken:
+ *    every later call returns the same code; free it, drop the output.
  *  - The writer does not block except in the caller's write function and
  *    is not thread-safe; separate writers are independent.
  *
@@ -102,7 +103,7 @@ struct lv_parquet_options {
 	size_t page_rows;             /**< 0: LV_PARQUET_PAGE_ROWS */
 	size_t dict_bytes;            /**< 0: LV_PARQUET_DICT_BYTES */
 	int no_dictionary;            /**< 1: strings always PLAIN */
-	const char *created_by;       /**< NULL: "lakeview" */
+	const char *created_by;       /**< NULL: "lakeview version <x.y.z>" */
 	const struct lv_parquet_kv *kv; /**< footer key-values, copied */
 	size_t nkv;
 };
