@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <zstd.h>
@@ -317,6 +318,37 @@ static void test_zstd(void)
 	lv_buf_free(&z);
 }
 
+/* Doubles: a zero min is -0.0, a zero max +0.0; a NaN drops min and max. */
+static void test_double_stats(void)
+{
+	static const struct lv_parquet_column col = { "x", LV_PARQUET_DOUBLE, 0, 0 };
+	/* Statistics: null_count 0, max_value +0.0, min_value -0.0 */
+	static const uint8_t zeros[] = {
+		0x3c, 0x36, 0x00, 0x28, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x00,
+		0x18, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x00,
+	};
+	static const double v[2][3] = { { 0.0, -0.0, -0.0 }, { 1.0, NAN, 2.0 } };
+	struct lv_parquet_writer *w;
+	struct lv_buf out;
+
+	lv_buf_init(&out, 1 << 20);
+	for (int k = 0; k < 2; k++) {
+		lv_buf_reset(&out);
+		CHECK_RC(lv_parquet_writer_new(&w, &col, 1, NULL, lv_parquet_write_buf, &out));
+		for (int i = 0; i < 3; i++) {
+			CHECK_RC(lv_parquet_double(w, 0, v[k][i]));
+			CHECK_RC(lv_parquet_end_row(w));
+		}
+		CHECK_RC(lv_parquet_finish(w));
+		lv_parquet_writer_free(w);
+		if (!k)
+			CHECK(memmem(out.p, out.len, zeros, sizeof(zeros)) != NULL);
+		else    /* null_count alone */
+			CHECK(memmem(out.p, out.len, "\x3c\x36\x00\x00\x00", 5) != NULL);
+	}
+	lv_buf_free(&out);
+}
+
 static void test_misuse_and_bounds(void)
 {
 	static const struct lv_parquet_column cols[] = {
@@ -389,6 +421,7 @@ int main(void)
 	test_file_plain();
 	test_file_dictionary();
 	test_zstd();
+	test_double_stats();
 	test_misuse_and_bounds();
 	return check_done();
 }

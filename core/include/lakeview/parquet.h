@@ -104,7 +104,12 @@ struct lv_parquet_options {
 	size_t dict_bytes;            /**< 0: LV_PARQUET_DICT_BYTES */
 	int no_dictionary;            /**< 1: strings always PLAIN */
 	const char *created_by;       /**< NULL: "lakeview version <x.y.z>" */
-	const struct lv_parquet_kv *kv; /**< footer key-values, copied */
+	/**
+	 * Footer key-values, copied. org.apache.spark.version=3.4.0, for one,
+	 * lets Spark read dates before 1582 and timestamps before 1900 without
+	 * its rebase check (reference/delta-parquet.md §8.1).
+	 */
+	const struct lv_parquet_kv *kv;
 	size_t nkv;
 };
 
