@@ -36,7 +36,10 @@
  *   reader                        reading the tree;
  *   manifest, noderec             manifests and chunks, node records
  *   store                         the store: LMDB, lakeview.conf
- *   csv, jrow, time, codec        CSV, JSON rows, the clock, encoders
+ *   parquet                       Parquet files: pages, row groups;
+ *   parquet_col                   Parquet columns: schema, stats, footer
+ *   csv, jrow, time, codec,       CSV, JSON rows, the clock, encoders,
+ *   thrift                        Thrift's compact protocol
  *   buf                           bounded buffers
  *   err                           errors
  */

@@ -11,7 +11,7 @@
 set -eu
 
 need="meson ninja-build pkg-config gcc libc6-dev libfuse3-dev fuse3 \
-liblmdb-dev lmdb-utils libjansson-dev libcurl4-openssl-dev libssl-dev \
+liblmdb-dev lmdb-utils libjansson-dev libcurl4-openssl-dev libssl-dev libzstd-dev \
 python3 attr ca-certificates scdoc systemd python3-pandas"
 [ "${1:-}" = "--with-bench" ] && need="$need hyperfine rclone time"
 
