@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delta_i.h"
 #include "lakeview/err.h"
 #include "lakeview/lake.h"
 #include "model_i.h"
@@ -67,6 +68,8 @@ int lv_lake_table_remove(struct lv_store *st, const char *name)
 		rc = lv_rows_drop(&w, t.id | 0x80000000u);
 	if (!rc)
 		rc = lv_rowruns_drop(&w, t.id);
+	if (!rc)
+		rc = lv_delta_drop(&w, &t);
 	if (!rc)
 		rc = lv_table_delete(&w, name);
 	if (!rc) {

@@ -19,6 +19,8 @@
  *   dataverse                     sources and publishers: the sync from
  *   push, snapshot, lake          Dataverse; the push to the storage
  *                                 account, snapshots, the lake's tables
+ *   delta                         Delta tables: versions and their log;
+ *   delta_file                    their data files and statistics
  *   batch                         applying changes: the batch;
  *   partition, encode,            partitions and their segments, CSV
  *   changelog, item               records, the change log, items;

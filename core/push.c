@@ -65,8 +65,9 @@ static int klass_of(const char *path, const struct lv_node *n)
 {
 	if (strcmp(path, "model.json") == 0)
 		return 3;
-	if (strncmp(path, "Microsoft.Athena.TrickleFeedService/", 36) == 0)
-		return 2;
+	if (strncmp(path, "Microsoft.Athena.TrickleFeedService/", 36) == 0 ||
+	    (strncmp(path, "deltalake/", 10) == 0 && strstr(path, "/_delta_log/")))
+		return 2;  /* a Delta commit names its data files: after them */
 	if (n->flags & LV_NODE_SNAPSHOT)
 		return 1;
 	return 0;

@@ -21,7 +21,10 @@
  *   Boolean              boolean          True / False
  *   DateTime createdon   dateTimeOffset   yyyy-MM-ddTHH:mm:ss.fffffff+00:00
  *   DateTime others      dateTime         yyyy-MM-ddTHH:mm:ssZ (DateOnly:
- *                                         T00:00:00Z, INFERRED)
+ *                                         T00:00:00Z, INFERRED; the
+ *                                         column is marked DATEONLY
+ *                                         when DateTimeBehavior says
+ *                                         so: a DATE in Delta)
  *   Virtual with AttributeTypeName MultiSelectPicklistType
  *                        string           the codes as sent, quoted
  *   Virtual (others), PartyList, CalendarRules, ManagedProperty,
@@ -47,7 +50,7 @@
 
 static const char *const reserved[] = {
 	"model", "optionsetmetadata", "microsoft", "snapshot", "changelog",
-	"entitysyncfailure",
+	"entitysyncfailure", "deltalake",
 };
 /* what each reserved name stands for, in the same order */
 static const char *const reserved_what[] = {
@@ -57,6 +60,7 @@ static const char *const reserved_what[] = {
 	"every table's folder holds a Snapshot/ folder",
 	"Synapse Link's ChangeLog/ folder has that name",
 	"Synapse Link's EntitySyncFailure/ folder has that name",
+	"the lake's root holds the Delta tables in deltalake/",
 };
 
 /* 0, or the error (with its one-line detail) for a table name the lake
@@ -338,7 +342,7 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 	}
 	json_array_foreach(attrs, i, a) {
 		const char *an = jstr(a, "LogicalName");
-		const char *at = jstr(a, "AttributeType");
+		const char *at = jstr(a, "AttributeType"), *beh;
 		int type, fmt, maxlen, prec, scale, lookup;
 		char prop[LV_COL_NAME_MAX + 16];
 
@@ -360,7 +364,10 @@ int lv_table_from_metadata(const char *json, size_t len, int append_only,
 			goto out;
 		}
 		snprintf(prop, sizeof(prop), lookup ? "_%s_value" : "%s", an);
-		rc = lv_table_add_col(t, an, prop, at, type, fmt, 0, maxlen, prec, scale);
+		beh = jstr(a, "DateTimeBehavior");
+		rc = lv_table_add_col(t, an, prop, at, type, fmt,
+				      type == LV_T_DATETIME && beh && !strcmp(beh, "DateOnly")
+				      ? LV_COL_DATEONLY : 0, maxlen, prec, scale);
 		if (!rc)
 			rc = collect_options(opts, t->name, a);
 		if (rc)
@@ -431,8 +438,9 @@ int lv_table_merge(struct lv_table *t, const struct lv_table *fresh, int *change
 			continue;
 		c = find_col(t, f->name);
 		if (!c) {
-			rc = lv_table_add_col(t, f->name, f->prop, f->attrtype, f->type, f->fmt, 0,
-				     f->maxlen, f->precision, f->scale);
+			rc = lv_table_add_col(t, f->name, f->prop, f->attrtype, f->type, f->fmt,
+					      f->flags & LV_COL_DATEONLY, f->maxlen, f->precision,
+					      f->scale);
 			if (rc)
 				return rc;
 			*changed = 1;

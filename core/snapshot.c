@@ -10,6 +10,9 @@
  * Retention: the newest LV_SNAPSHOT_KEEP per partition stay; the root
  * model.json, rewritten in the same commit, points at the newest, so a
  * referenced snapshot is never retired.
+ * With Delta on (delta.h), the same commit writes each changed table's
+ * next Delta version from the partitions it has just copied, so a Delta
+ * version and the CSV snapshots of one moment hold the same rows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "delta_i.h"
 #include "lakeview/err.h"
 #include "lakeview/snapshot.h"
 #include "model_i.h"
@@ -26,6 +30,7 @@
 struct snap_ctx {
 	struct lv_wtxn *w;
 	struct lv_snapshot_stats *stats;
+	int delta;
 };
 
 /* newest first */
@@ -105,6 +110,12 @@ static int snap_table(void *arg, struct lv_table *t)
 		if (rc)
 			goto out;
 	}
+	if (c->delta) {
+		int written;
+
+		rc = lv_delta_version(w, t, &written);
+		c->stats->delta_versions += (unsigned)written;
+	}
 out:
 	free(live);
 	free(snaps);
@@ -113,11 +124,14 @@ out:
 
 int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
 {
-	struct lv_snapshot_stats s = { 0, 0 };
+	struct lv_snapshot_stats s = { 0, 0, 0 };
 	struct snap_ctx c;
 	struct lv_wtxn w;
 	int rc;
 
+	c.delta = lv_delta_enabled(st);
+	if (c.delta < 0)
+		return c.delta;
 	rc = lv_wtxn_begin(st, &w);
 	if (rc)
 		return rc;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "lakectl.h"
+#include "lakeview/delta.h"
 #include "lakeview/snapshot.h"
 
 static const char help[] =
@@ -12,7 +13,9 @@ static const char help[] =
 	"Take a read-only snapshot (<table>/Snapshot/<partition>_<unix-seconds>.csv)\n"
 	"of every partition changed since its last snapshot, point model.json at\n"
 	"the newest snapshots, and retire snapshots beyond the newest 5 per\n"
-	"partition. One commit; readers of older snapshots are not disturbed.\n";
+	"partition. With delta = on in lakeview.conf, also write the next Delta\n"
+	"version (deltalake/<table>/) of every table that changed. One commit;\n"
+	"readers of older snapshots and Delta versions are not disturbed.\n";
 
 static const struct lc_cmd cmd = { "snapshot", help, lc_opts_store_only };
 
@@ -28,6 +31,9 @@ int cmd_snapshot(int argc, char **argv)
 	rc = lv_lake_snapshot(st, &s);
 	if (rc)
 		rc = fail_rc(rc, "snapshot failed");
+	else if (lv_delta_enabled(st) == 1)
+		printf("snapshot: %u taken, %u retired, %u Delta versions\n", s.taken,
+		       s.retired, s.delta_versions);
 	else
 		printf("snapshot: %u taken, %u retired\n", s.taken, s.retired);
 	lv_store_close(st);

@@ -15,12 +15,14 @@
 struct lv_snapshot_stats {
 	unsigned taken;     /**< snapshot files created */
 	unsigned retired;   /**< old snapshot files removed */
+	unsigned delta_versions; /**< Delta versions written (delta.h) */
 };
 
 /**
  * Take a snapshot of every partition changed since its last snapshot,
  * point the root model.json at the newest snapshots, retire the snapshots
- * beyond the newest 5 of each partition. One commit.
+ * beyond the newest 5 of each partition; with Delta on, write the next
+ * Delta version of every table that changed (delta.h). One commit.
  */
 int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
 	__attribute__((warn_unused_result));

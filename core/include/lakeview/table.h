@@ -48,6 +48,7 @@ enum lv_cfmt {
 #define LV_COL_SINK_M    0x04 /**< SinkModifiedOn */
 #define LV_COL_ISDELETE  0x08 /**< IsDelete (append-only tables) */
 #define LV_COL_REMOVED   0x10 /**< gone at the source: written empty */
+#define LV_COL_DATEONLY  0x20 /**< DateTimeBehavior DateOnly: a DATE in Delta */
 
 struct lv_column {
 	char name[LV_COL_NAME_MAX + 1];   /**< lake column name */

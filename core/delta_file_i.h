@@ -1,0 +1,75 @@
+/*
+ * delta_file_i.h - the data files of a Delta table (see delta_file.c):
+ * the records of lake partitions in, Parquet files in the tree out, with
+ * the statistics a Delta `add` action carries.
+ */
+#ifndef LAKEVIEW_DELTA_FILE_I_H
+#define LAKEVIEW_DELTA_FILE_I_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lakeview/parquet.h"
+#include "lakeview/table.h"
+#include "lakeview/tree.h"
+#include "store_i.h"
+
+/* The Delta partition column; its value is the lake partition's name
+ * ("2024", or "2024-05" by month). See delta.c for why this name. */
+#define LV_DELTA_PART_COL "PartitionId"
+
+/* A data file is closed after this many CSV bytes went into it (about
+ * 128 MiB of Parquet at the ~0.34 ratio zstd gives on Dataverse rows). */
+#define LV_DELTA_FILE_CSV ((uint64_t)384 << 20)
+
+/* Columns that get min/max/nullCount statistics: the first 32, as Delta's
+ * delta.dataSkippingNumIndexedCols default. */
+#define LV_DELTA_STAT_COLS 32
+
+/* One column of a table's Delta schema. */
+struct lv_dcol {
+	const struct lv_column *c;  /* the lake column it comes from */
+	enum lv_parquet_type pt;    /* its Parquet type */
+	char spark[32];             /* its Spark type name in schemaString */
+};
+
+/* Map a table's columns to Delta columns; *@out is malloc'd (n = t->ncols).
+ * LV_EBADNAME when a column's name clashes with PartitionId. */
+int lv_dcols_of(const struct lv_table *t, struct lv_dcol **out);
+
+/* A data file a version adds. */
+struct lv_dfile {
+	char path[LV_NAME_MAX + 64];   /* relative to the table's folder */
+	char part[32];                 /* its PartitionId value */
+	uint64_t ino;                  /* its node in the tree */
+	uint64_t size, rows;
+	char *stats;                   /* Delta stats JSON (malloc'd) */
+};
+
+struct lv_dwriter;
+
+/* Start writing the files of partition @part of table @t under the Delta
+ * table's folder @dir (files appear as PartitionId=<part>/part-….parquet). */
+int lv_dwriter_new(struct lv_dwriter **out, struct lv_wtxn *w,
+		   const struct lv_table *t, const struct lv_dcol *cols,
+		   uint64_t dir, const char *part);
+/* One CSV record of the partition (with its "\n"); @ordinal numbers it in
+ * the partition, for error messages. Errors name table, row and column. */
+int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len);
+/* Finish: the files written, moved to the caller (free each .stats, then
+ * the array). No rows at all: *@n is 0. */
+int lv_dwriter_finish(struct lv_dwriter *dw, struct lv_dfile **files,
+		      size_t *n);
+void lv_dwriter_free(struct lv_dwriter *dw);
+
+/* Call @fn for each CSV record of file node @ino, in order. */
+typedef int (*lv_drec_fn)(void *arg, const char *rec, size_t len);
+int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn,
+		     void *arg);
+
+/* The Id (first field) of a record, as 16 bytes; -EIO if it has none. */
+int lv_drec_id(const char *rec, size_t len, uint8_t id[16]);
+/* Whether the last field of a record is True (IsDelete of append-only). */
+int lv_drec_deleted(const char *rec, size_t len);
+
+#endif
