@@ -542,13 +542,17 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 	ver = json_integer_value(json_object_get(v.state, "v")) + 1;
 	pname = json_string_value(json_object_get(v.state, "schema"));
 	newmeta = ver == 0 || strcmp(pname ? pname : "", schema);
-	full = ver == 0 || t->append_only || (newmeta && !schema_extends(pname, schema));
+	full = ver == 0 || (newmeta && !schema_extends(pname, schema));
 	parts = json_object_get(v.state, "parts");
 	for (i = 0; i < v.nparts; i++) {
 		pe = json_object_get(parts, v.parts[i].name);
 		v.parts[i].changed = full || !pe || jint(pe, "gen") != v.parts[i].generation;
 		any |= v.parts[i].changed;
 	}
+	if (t->append_only && (any || json_object_size(parts) != v.nparts))
+		full = 1;  /* a row's newest record may leave any partition */
+	for (i = 0; full && i < v.nparts; i++)
+		v.parts[i].changed = 1;
 	/* partitions of the last version that are no longer in the lake */
 	json_object_foreach_safe(parts, tmp, pname, pe) {
 		struct part key;
