@@ -126,6 +126,19 @@ static uint64_t jint(json_t *o, const char *k)
 int lv_delta_info(struct lv_store *st, const struct lv_table *t, struct lv_delta_info *out)
 {
 	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return rc;
+	rc = lv_delta_info_txn(txn, st, t, out);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int lv_delta_info_txn(MDB_txn *txn, struct lv_store *st, const struct lv_table *t,
+		      struct lv_delta_info *out)
+{
 	json_t *s = NULL, *p, *f;
 	const char *name;
 	size_t i;
@@ -133,11 +146,7 @@ int lv_delta_info(struct lv_store *st, const struct lv_table *t, struct lv_delta
 
 	memset(out, 0, sizeof(*out));
 	out->version = -1;
-	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-	if (rc)
-		return rc;
 	rc = state_load(txn, st, t, &s);
-	mdb_txn_abort(txn);
 	if (rc || !s)
 		return rc;
 	out->version = json_integer_value(json_object_get(s, "v"));

@@ -17,6 +17,10 @@
 int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 	__attribute__((warn_unused_result));
 
+/* lv_delta_info() inside the caller's read or write transaction. */
+int lv_delta_info_txn(MDB_txn *txn, struct lv_store *st, const struct lv_table *t,
+		      struct lv_delta_info *out) __attribute__((warn_unused_result));
+
 /* Remove @t's Delta table (its folder and its state): the table left
  * the link. */
 int lv_delta_drop(struct lv_wtxn *w, const struct lv_table *t)

@@ -4,12 +4,16 @@
  * Shared by `lakectl status --json` and the daemon's status file so that
  * the two never disagree. Built with jansson from the table records of
  * one read transaction; secrets are not in the store, so cannot leak here.
+ * With Delta on, each table says where its Delta table stands ("delta":
+ * version, rows, files, bytes; null before the first version), as the
+ * portal's Count does for Delta tables.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "delta_i.h"
 #include "lakeview/push.h"
 #include "lakeview/status.h"
 #include "lakeview/time.h"
@@ -33,9 +37,18 @@ static json_t *iso(int64_t t)
 	return v;
 }
 
+struct ctx {
+	struct lv_store *st;
+	MDB_txn *txn;
+	int delta;
+	json_t *tables;
+};
+
 static int table_status(void *arg, struct lv_table *t)
 {
-	json_t *tables = arg, *o;
+	struct ctx *c = arg;
+	json_t *tables = c->tables, *o;
+	struct lv_delta_info d;
 
 	o = json_pack("{sssssIsbsssososo}", "name", t->name, "state", t->state,
 		      "count", (json_int_t)t->count, "append_only", t->append_only,
@@ -47,6 +60,11 @@ static int table_status(void *arg, struct lv_table *t)
 		return -ENOMEM;
 	if (t->reason[0])
 		json_object_set_new(o, "reason", json_string(t->reason));
+	if (c->delta && lv_delta_info_txn(c->txn, c->st, t, &d) == 0)
+		json_object_set_new(o, "delta", d.version < 0 ? json_null() :
+			json_pack("{sIsIsIsI}", "version", (json_int_t)d.version,
+				  "rows", (json_int_t)d.rows, "files", (json_int_t)d.files,
+				  "bytes", (json_int_t)d.bytes));
 	json_array_append_new(tables, o);
 	return 0;
 }
@@ -57,6 +75,7 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 	json_t *doc, *tables = json_array();
 	uint64_t seq = 0, last = 0, snap = 0;
 	struct lv_store_stats stats;
+	struct ctx c;
 	json_t *counters = NULL;
 	const char *src = lv_store_conf_get(st, "dataverse_url");
 	const char *sink = lv_store_conf_get(st, "adls_url") ? lv_store_lake_url(st) : NULL;
@@ -68,7 +87,11 @@ int lv_status_json(struct lv_store *st, struct lv_reader *r, struct lv_buf *out)
 	lv_meta_get_u64(txn, st, "seq", &seq);
 	lv_meta_get_u64(txn, st, "last_commit", &last);
 	lv_meta_get_u64(txn, st, "last_snapshot", &snap);
-	rc = lv_table_each(txn, st, table_status, tables);
+	c.st = st;
+	c.txn = txn;
+	c.delta = lv_delta_enabled(st) == 1;
+	c.tables = tables;
+	rc = lv_table_each(txn, st, table_status, &c);
 	if (rc) {
 		json_decref(tables);
 		return rc;

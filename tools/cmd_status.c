@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lakectl.h"
+#include "lakeview/delta.h"
 #include "lakeview/push.h"
 #include "lakeview/status.h"
 #include "lakeview/table.h"
@@ -41,15 +42,24 @@ static void when(int64_t t, char *buf, size_t len)
 
 static int row(void *arg, const struct lv_table *t)
 {
+	struct lv_store *st = arg;
+	struct lv_delta_info d;
 	char ls[32];
 
-	(void)arg;
 	when(t->last_sync ? t->last_sync : t->last_change, ls, sizeof(ls));
 	printf("%-28s %-11s %-21s %10llu  %-3s  %s\n", t->name, t->state, ls,
 	       (unsigned long long)t->count, t->append_only ? "yes" : "no",
 	       t->by_month ? "Month" : "Year");
 	if (t->reason[0])
 		printf("    reason: %s\n", t->reason);
+	if (lv_delta_enabled(st) == 1 && lv_delta_info(st, t, &d) == 0) {
+		if (d.version < 0)
+			printf("    delta: no version yet (the next snapshot writes it)\n");
+		else
+			printf("    delta: version %lld, %llu rows in %llu files, %llu bytes\n",
+			       (long long)d.version, (unsigned long long)d.rows,
+			       (unsigned long long)d.files, (unsigned long long)d.bytes);
+	}
 	return 0;
 }
 
@@ -110,7 +120,7 @@ int cmd_status(int argc, char **argv)
 	putchar('\n');
 	printf("%-28s %-11s %-21s %10s  %-3s  %s\n", "TABLE", "SYNC STATUS",
 	       "LAST SYNCHRONIZED ON", "COUNT", "APPEND ONLY", "PARTITION");
-	rc = lv_table_list(st, row, NULL);
+	rc = lv_table_list(st, row, st);
 	if (rc)
 		rc = fail_rc(rc, "cannot list tables");
 	lv_store_close(st);

@@ -14,7 +14,8 @@ and is read by DuckDB (read_parquet), parquet-wasm (arrow-rs) and hyparquet
 (pinned in package-lock.json); their rows, with PartitionId from the log,
 equal the records of the CSV snapshots model.json points at, typed by the
 Delta schema (the newest record of each live row for the append-only table),
-and the schema's types are the ones the Dataverse metadata says. Also: a
+the schema's types are the ones the Dataverse metadata says, and `lakectl
+status` (text and --json) shows each table's version and row count. Also: a
 second store fed the same changes with Delta off has the same CSV lake byte
 for byte; a snapshot that changed nothing writes no version; a partition no
 change touched keeps its files; files only versions older than the newest
@@ -258,6 +259,13 @@ class Delta(unittest.TestCase):
             self.assertEqual(len(rows), len(want), "%s, %s: row count" % (table, reader))
             for g, w in zip(rows, want):
                 self.assertEqual(g, w, "%s, %s: row %s" % (table, reader, w["Id"]))
+        # status shows the version and its row count, as the portal's Count
+        st = json.loads(self.lake.ok("status", "--json"))
+        d = [t for t in st["tables"] if t["name"] == table][0]["delta"]
+        self.assertEqual((d["version"], d["rows"], d["files"]),
+                         (version, len(want), len(active)), table)
+        self.assertIn("delta: version %d, %d rows" % (version, len(want)),
+                      self.lake.ok("status"))
         return version, meta, active
 
     def check_types(self, table, meta):
