@@ -45,6 +45,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "delta_checkpoint_i.h"
 #include "delta_file_i.h"
 #include "delta_i.h"
 #include "lakeview/codec.h"
@@ -212,6 +213,7 @@ struct version {
 	const struct lv_table *t;
 	struct lv_dcol *cols;
 	uint64_t dir;               /* deltalake/<table> */
+	uint64_t logdir;            /* its _delta_log */
 	struct part *parts;
 	size_t nparts;
 	json_t *state, *adds;       /* adds: array of [file json] */
@@ -440,13 +442,22 @@ static int retire(struct version *v, int64_t ver)
 	return rc;
 }
 
+/* The body of the table's metaData action. */
+static json_t *meta_body(const struct version *v, const char *schema)
+{
+	return json_pack("{s:s,s:s,s:{s:s,s:{}},s:s,s:[s],s:{},s:I}",
+			 "id", json_string_value(json_object_get(v->state, "id")),
+			 "name", v->t->name, "format", "provider", "parquet", "options",
+			 "schemaString", schema, "partitionColumns", LV_DELTA_PART_COL,
+			 "configuration", "createdTime", (json_int_t)jint(v->state, "created"));
+}
+
 static int commit_version(struct version *v, int64_t ver, int newmeta, char *schema,
 			  json_t *removed)
 {
 	struct lv_buf b;
 	json_t *f, *parts = json_object_get(v->state, "parts");
 	char name[40];
-	uint64_t logdir;
 	size_t i;
 	int rc;
 
@@ -459,12 +470,7 @@ static int commit_version(struct version *v, int64_t ver, int newmeta, char *sch
 		rc = put_line(&b, json_pack("{s:{s:i,s:i}}", "protocol", "minReaderVersion", 1,
 					    "minWriterVersion", 2));
 	if (!rc && newmeta)
-		rc = put_line(&b, json_pack("{s:{s:s,s:s,s:{s:s,s:{}},s:s,s:[s],s:{},s:I}}", "metaData",
-			"id", json_string_value(json_object_get(v->state, "id")),
-			"name", v->t->name, "format", "provider", "parquet", "options",
-			"schemaString", schema, "partitionColumns", LV_DELTA_PART_COL,
-			"configuration", "createdTime",
-			(json_int_t)jint(v->state, "created")));
+		rc = put_line(&b, json_pack("{s:o}", "metaData", meta_body(v, schema)));
 	json_array_foreach(removed, i, f) {
 		if (rc)
 			break;
@@ -488,15 +494,16 @@ static int commit_version(struct version *v, int64_t ver, int newmeta, char *sch
 			"stats", json_string_value(json_object_get(f, "stats"))));
 		pe = json_object_get(parts, part);
 		files = json_object_get(pe, "files");
-		if (!rc && (!files || json_array_append(files, f)))
+		if (!rc && (!files || json_object_set_new(f, "ms", json_integer(v->ms)) ||
+			    json_array_append(files, f)))
 			rc = -ENOMEM;
 	}
 	/* the commit file last: with it the version exists */
 	snprintf(name, sizeof(name), "%020lld.json", (long long)ver);
 	if (!rc)
-		rc = lv_tree_mkdir(v->w, v->dir, "_delta_log", &logdir);
+		rc = lv_tree_mkdir(v->w, v->dir, "_delta_log", &v->logdir);
 	if (!rc)
-		rc = lv_tree_put_file(v->w, logdir, name, b.p, b.len, 0, NULL);
+		rc = lv_tree_put_file(v->w, v->logdir, name, b.p, b.len, 0, NULL);
 	lv_buf_free(&b);
 	return rc;
 }
@@ -601,16 +608,26 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 	}
 	if (rc)
 		goto out;
-	json_array_foreach(removed, i, f)
+	json_array_foreach(removed, i, f)  /* tombstones until retired */
 		json_array_append_new(json_object_get(v.state, "gone"),
-				      json_pack("{s:I,s:I}", "ino", (json_int_t)jint(f, "ino"),
-						"v", (json_int_t)ver));
+				      json_pack("{s:I,s:I,s:O,s:O,s:O,s:I}", "ino",
+						(json_int_t)jint(f, "ino"), "v", (json_int_t)ver,
+						"path", json_object_get(f, "path"),
+						"part", json_object_get(f, "part"),
+						"size", json_object_get(f, "size"),
+						"ms", (json_int_t)v.ms));
 	rc = commit_version(&v, ver, newmeta, schema, removed);
 	if (!rc)
 		rc = json_object_set_new(v.state, "v", json_integer(ver)) ||
 		     json_object_set_new(v.state, "schema", json_string(schema)) ? -ENOMEM : 0;
 	if (!rc)
 		rc = retire(&v, ver);
+	if (!rc && ver && ver % LV_DELTA_CHECKPOINT_EVERY == 0) {
+		json_t *meta = meta_body(&v, schema);
+
+		rc = meta ? lv_delta_checkpoint(w, v.logdir, ver, v.state, meta) : -ENOMEM;
+		json_decref(meta);
+	}
 	if (!rc)
 		rc = state_save(w, t, v.state);
 	if (!rc)

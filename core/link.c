@@ -19,7 +19,8 @@
  *   dataverse                     sources and publishers: the sync from
  *   push, snapshot, lake          Dataverse; the push to the storage
  *                                 account, snapshots, the lake's tables
- *   delta                         Delta tables: versions and their log;
+ *   delta                         Delta tables: versions and their log,
+ *   delta_checkpoint              checkpoints of the log,
  *   delta_file                    their data files and statistics
  *   batch                         applying changes: the batch;
  *   partition, encode,            partitions and their segments, CSV
@@ -38,6 +39,7 @@
  *   reader                        reading the tree;
  *   manifest, noderec             manifests and chunks, node records
  *   store                         the store: LMDB, lakeview.conf
+ *   parquet_nested                Parquet files of nested records;
  *   parquet                       Parquet files: pages, row groups;
  *   parquet_col                   Parquet columns: schema, stats, footer
  *   csv, jrow, time, codec,       CSV, JSON rows, the clock, encoders,

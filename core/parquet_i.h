@@ -131,4 +131,35 @@ void lv_pq_file_meta(struct lv_parquet_writer *w, struct lv_thrift *t);
 /* Forget a column's chunk and statistics (a new row group). */
 void lv_pq_col_reset(struct lv_parquet_writer *w, struct pq_col *c);
 
+/* ---- nested records (parquet_nested.c), for Delta's checkpoints ---- */
+
+/* Repetition of a schema node (parquet.thrift's FieldRepetitionType). */
+enum { LV_PQN_REQUIRED = 0, LV_PQN_OPTIONAL = 1, LV_PQN_REPEATED = 2 };
+/* What a node is: a leaf's type, or a kind of group. A MAP has one
+ * REPEATED group child (key_value) of a REQUIRED key and an OPTIONAL
+ * value; a LIST one REPEATED group child (list) of one element. */
+enum { LV_PQN_STRING, LV_PQN_INT32, LV_PQN_INT64, LV_PQN_BOOLEAN,
+       LV_PQN_GROUP, LV_PQN_MAP, LV_PQN_LIST };
+
+/* One node of a nested schema; the schema is the preorder array of its
+ * nodes, the root (the message) first. */
+struct lv_pqn {
+	const char *name;
+	int repetition;
+	int kind;
+	int nchildren;        /* groups */
+};
+
+/*
+ * Append to @out a Parquet file of @rows (a JSON array of objects: a
+ * member per child of the root, null or missing for a null; a MAP member
+ * is an object, a LIST member an array). In memory, uncompressed, one row
+ * group, no statistics: for files of thousands of rows.
+ * Returns 0; -EINVAL (with the detail) for a value the schema refuses;
+ * -ENOMEM or LV_ETOOBIG.
+ */
+struct json_t;
+int lv_parquet_nested_write(const struct lv_pqn *schema, size_t nschema,
+			    struct json_t *rows, struct lv_buf *out);
+
 #endif

@@ -19,7 +19,9 @@ status` (text and --json) shows each table's version and row count. Also: a
 second store fed the same changes with Delta off has the same CSV lake byte
 for byte; a snapshot that changed nothing writes no version; a partition no
 change touched keeps its files; files only versions older than the newest
-five need leave the lake.
+five need leave the lake; the checkpoint at version 10 reads alike in the
+three readers and holds the state the JSON commits 0..10 give, and
+_last_checkpoint names it.
 
 Environment (tests/readers/meson.build sets them): LAKECTL, LAKE_TESTS.
 Exit status: 0 pass, 1 fail (meson's codes).
@@ -158,7 +160,8 @@ class Delta(unittest.TestCase):
                 lake.ok("tables", "remove", t, now=self.now)
                 lake.add(t, month=True, now=self.now)
             for t, n in ingests:
-                lake.ingest(t, lakelib.fixture("%s.%d.jsonl" % (t, n)), now=self.now)
+                lake.ingest(t, n if isinstance(n, list) else
+                            lakelib.fixture("%s.%d.jsonl" % (t, n)), now=self.now)
         out = self.lake.snapshot(now=self.now)
         self.plain.snapshot(now=self.now)
         return out
@@ -269,7 +272,8 @@ class Delta(unittest.TestCase):
         return version, meta, active
 
     def check_types(self, table, meta):
-        schema = json.load(open(lakelib.fixture(table + ".schema.json")))
+        with open(lakelib.fixture(table + ".schema.json")) as f:
+            schema = json.load(f)
         types = {f["name"]: f["type"] for f in json.loads(meta["schemaString"])["fields"]}
         for a in schema["Attributes"]:
             n, at = a["LogicalName"], a["AttributeType"]
@@ -335,11 +339,13 @@ class Delta(unittest.TestCase):
         self.assertEqual(version, 0)
         self.assertNotEqual(meta["id"], old_id)
 
-        # retention: the files of the newest five versions stay, older go
-        removed_at = {}
-        for i in range(6):
-            self.step([("lv_widget", 2 + i % 2)])
+        # ten more versions: a checkpoint at 10, and retention
+        for i in range(9):
+            self.step([("lv_widget", [update(i)])])
         version, _, active = self.replay("lv_widget")
+        self.assertGreaterEqual(version, 10)
+        self.check_checkpoint("lv_widget", 10)
+        removed_at = {}
         log = "deltalake/lv_widget/_delta_log/"
         for v in range(version + 1):
             for line in self.lake.cat(log + "%020d.json" % v).decode().splitlines():
@@ -347,17 +353,75 @@ class Delta(unittest.TestCase):
                 if "remove" in a:
                     removed_at[a["remove"]["path"]] = v
         files = set(p[len("deltalake/lv_widget/"):] for p in self.lake.files("deltalake/lv_widget/")
-                    if p.endswith(".parquet"))
+                    if p.endswith(".parquet") and "/_delta_log/" not in p)
+        self.assertTrue(removed_at)
         for path, v in removed_at.items():
-            needed = v > version - lakelib_keep() + 1
+            needed = v > version - KEEP + 1
             self.assertEqual(path in files, needed,
                              "%s removed at version %d of %d" % (path, v, version))
-        self.assertTrue(set(active) <= files)
+        self.assertEqual(files, set(active) | {p for p, v in removed_at.items()
+                                               if v > version - KEEP + 1},
+                         "only the files a kept version needs stay")
         self.check_all(("lv_widget",))
 
+    def check_checkpoint(self, table, at):
+        """The checkpoint at version @at, read by each reader, holds the
+        state a replay of the JSON commits 0..@at gives."""
+        log = "deltalake/%s/_delta_log/" % table
+        self.assertEqual(json.loads(self.lake.cat(log + "_last_checkpoint"))["version"], at)
+        want_meta, want_active, removed = None, {}, set()
+        for v in range(at + 1):
+            for line in self.lake.cat(log + "%020d.json" % v).decode().splitlines():
+                (kind, body), = json.loads(line).items()
+                if kind == "metaData":
+                    want_meta = body
+                elif kind == "add":
+                    want_active[body["path"]] = body
+                elif kind == "remove":
+                    removed.add(body["path"])
+                    del want_active[body["path"]]
+        local = self.fetch(log + "%020d.checkpoint.parquet" % at)
+        first = None
+        for reader in READERS:
+            rows = read_ckpt(reader, local)
+            if first is None:
+                first = rows
+            self.assertEqual(rows, first, "%s reads the checkpoint as DuckDB does" % reader)
+            got = {}
+            for r in rows:
+                self.assertEqual(len(r), 1, r)
+                (kind, body), = r.items()
+                got.setdefault(kind, []).append(body)
+            self.assertEqual(got["protocol"], [{"minReaderVersion": 1, "minWriterVersion": 2}])
+            self.assertEqual(got["metaData"], [want_meta])
+            adds = {a["path"]: a for a in got["add"]}
+            self.assertEqual(set(adds), set(want_active), reader)
+            for path, a in adds.items():
+                w = dict(want_active[path], dataChange=False)
+                self.assertEqual(a, w, reader)
+            for rm in got.get("remove", []):
+                self.assertIn(rm["path"], removed)
+        self.assertEqual(json.loads(self.lake.cat(log + "_last_checkpoint")),
+                         {"version": at, "size": len(first),
+                          "sizeInBytes": os.path.getsize(local)})
 
-def lakelib_keep():
-    return 5  # LV_DELTA_KEEP: versions and CSV snapshots share one retention
+
+KEEP = 5  # LV_DELTA_KEEP: versions and CSV snapshots share one retention
+
+
+def update(i):
+    """A new version of one lv_widget row, in one of three years."""
+    return {"@odata.etag": 'W/"%d"' % (9000 + i), "lv_widgetid": "0a1b2c3d-0000-4000-8000-0000000009%02d" % (i % 3),
+            "lv_name": "update %d" % i, "versionnumber": 9000 + i, "lv_price": i + 0.25,
+            "createdon": "202%d-05-05T05:05:05Z" % (i % 3)}
+
+
+def read_ckpt(reader, path):
+    p = subprocess.run(["node", os.path.join(HERE, "delta_ckpt.mjs"), reader, path],
+                       capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        raise AssertionError("%s cannot read %s: %s" % (reader, path, p.stderr.strip()))
+    return json.loads(p.stdout)
 
 
 if __name__ == "__main__":

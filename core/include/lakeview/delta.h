@@ -19,7 +19,8 @@
  *  - Append-only tables are rewritten whole at each version (the newest
  *    record of each live row, as Synapse Link's merge gives); in-place
  *    tables rewrite only the partitions changed since the last version.
- *  - No checkpoints are written yet: a reader replays every JSON commit.
+ *  - Every 10th version also writes a Parquet checkpoint of the table and
+ *    `_delta_log/_last_checkpoint`, so a reader replays at most 10 commits.
  */
 #ifndef LAKEVIEW_DELTA_H
 #define LAKEVIEW_DELTA_H
