@@ -96,7 +96,7 @@ static int state_load(MDB_txn *txn, struct lv_store *st, const struct lv_table *
 		return rc;
 	*out = json_loadb(d.mv_data, d.mv_size, 0, NULL);
 	if (!*out || !json_is_object(*out))
-		return lv_err_set(-EIO, "table '%s': the store's Delta record is damaged; run 'lakectl verify'",
+		return lv_err_set(-EIO, "table '%s': the store's Delta record is damaged; set delta = off in lakeview.conf and report it",
 				  t->name);
 	return 0;
 }
@@ -293,7 +293,7 @@ static int note_newest(void *arg, const char *rec, size_t len)
 	uint8_t id[16];
 
 	if (lv_drec_id(rec, len, id))
-		return lv_err_set(-EIO, "table '%s': a record without an Id; run 'lakectl verify'", v->t->name);
+		return lv_err_set(-EIO, "table '%s': a lake record without an Id; the store is damaged, set delta = off in lakeview.conf and report it", v->t->name);
 	n = newest_find(v, id, 1);
 	if (!n)
 		return -ENOMEM;

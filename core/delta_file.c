@@ -717,7 +717,7 @@ int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn, void *
 			size_t r = lv_csv_record_len(copy + off, len - off);
 
 			if (copy[off + r - 1] != '\n') {
-				rc = lv_err_set(-EIO, "a lake partition's segment ends inside a record; run 'lakectl verify'");
+				rc = lv_err_set(-EIO, "a lake partition's segment ends inside a record; the store is damaged, set delta = off in lakeview.conf and report it");
 				break;
 			}
 			rc = fn(arg, copy + off, r);
