@@ -3,7 +3,7 @@
 # in tests: these machines are noisy). Every figure is reported next to a
 # baseline measured in the same run, as a ratio.
 #
-# Usage: scripts/bench.sh [ingest|update|snapshot|sync|push|mount|all] [ROWS]
+# Usage: scripts/bench.sh [ingest|update|snapshot|sync|push|mount|delta|all] [ROWS]
 #   ingest    1,000,000 upserts of ~200-byte rows: changes/s, store bytes
 #             per CSV byte; baseline: python3 json+csv converting the same
 #             rows (what a script would do), and cp of the input.
@@ -20,6 +20,10 @@
 #             ext4 and rclone mount of the same files; the daemon's RssAnon
 #             while serving a 10 GiB lake (scripts/bench/mount.sh;
 #             MOUNT_RUNS, default 3, pairs of runs per figure).
+#   delta     the Delta version of a 1 GiB partition against DuckDB's COPY
+#             to Parquet of the same CSV, its bytes, a DuckDB aggregate
+#             over Delta vs CSV through the mount, the share rewritten
+#             after 1,000 updates (scripts/bench/delta.sh; DELTA_ROWS).
 # Environment: BENCH_DIR (default: a directory under /var/tmp; the store
 # must be on a local disk, not tmpfs, to measure fsync honestly).
 set -eu
@@ -49,6 +53,7 @@ counter() { # store key
 }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 . "$root/scripts/bench/mount.sh"
+. "$root/scripts/bench/delta.sh"
 
 bench_ingest() {
 	echo "== ingest: $rows upserts"
@@ -214,6 +219,7 @@ snapshot) bench_update; bench_snapshot ;;
 sync) bench_sync ;;
 push) bench_push ;;
 mount) bench_mount ;;
-all) bench_ingest; bench_update; bench_snapshot; bench_sync; bench_push; bench_mount ;;
+delta) bench_delta ;;
+all) bench_ingest; bench_update; bench_snapshot; bench_sync; bench_push; bench_mount; bench_delta ;;
 *) echo "usage: scripts/bench.sh [ingest|update|snapshot|sync|push|mount|all] [ROWS]" >&2; exit 2 ;;
 esac

@@ -121,6 +121,11 @@ NOT_SHELL = {
     ("sql", "-- DuckDB: account as of its newest snapshots (the files model.json lists),"):
         "doc/examples/read_duckdb.sql, embedded verbatim; tests/docs/test_readme_examples.py "
         "checks that and runs it with DuckDB against a real mount",
+    ("sql", "-- DuckDB: the Delta table of account at its newest version, from its log"):
+        "doc/examples/read_delta_duckdb.sql, embedded verbatim; tests/docs/test_readme_examples.py "
+        "checks that and runs it with DuckDB against a real mount",
+    ("", "deltalake/account/"):
+        "a picture of a Delta table's layout, not commands (tests/readers checks the layout)",
     ("", "dataverse-prod-org5b3f1e0a/"):
         "a picture of the lake's layout, not commands (the lake suite checks the layout)",
     ("", "# /etc/fstab"):

@@ -7,9 +7,11 @@ Debian's python3 and pandas on a lake built by lakectl from the lake suite's
 fixtures and copied out with `lakectl cat` (the same bytes a mount serves);
 the DuckDB example runs as pasted, with DuckDB 1.5 (tests/readers, pinned
 from npm), against a real mount of the same store, and must give the names
-and revenues that Python's csv module reads from the files model.json lists.
+and revenues that Python's csv module reads from the files model.json lists;
+so must the Delta example (doc/examples/read_delta_duckdb.sql) once the
+store has delta = on and a snapshot, through the same mount.
 """
-import csv, json, os, shutil, subprocess, sys, tempfile, time
+import csv, decimal, json, os, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAKECTL = os.environ["LAKECTL"]
@@ -107,7 +109,7 @@ def duckdb_example(store, mnt, copy):
         if not got or got != want:
             print("DuckDB read %r, csv reads %r" % (got, want))
             return 1
-        return 0
+        return delta_example(store, mnt, copy, account, cols)
     finally:
         subprocess.run(["fusermount3", "-u", mnt], capture_output=True)
         for _ in range(100):
@@ -116,6 +118,38 @@ def duckdb_example(store, mnt, copy):
             time.sleep(0.05)
         else:
             os.kill(pid, 9)
+
+
+def delta_example(store, mnt, copy, account, cols):
+    """The README's Delta example, pasted against the same mount after
+    `delta = on` and a snapshot: the rows of the CSV snapshots, by name."""
+    sql = open(os.path.join(ROOT, "doc/examples/read_delta_duckdb.sql")).read()
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    if "```sql\n" + sql + "```" not in readme:
+        print("README.md does not embed doc/examples/read_delta_duckdb.sql verbatim")
+        return 1
+    with open(os.path.join(store, "lakeview.conf"), "a") as f:
+        f.write("delta = on\n")
+    run("snapshot", "--store", store)
+    out = subprocess.run(["node", os.path.join(ROOT, "tests/readers/duck.mjs"), "-"],
+                         input=sql.replace(README_LAKE, mnt), capture_output=True, text=True)
+    print(out.stdout, out.stderr)
+    if out.returncode:
+        print("the Delta DuckDB example failed")
+        return 1
+    got = [(r["name"], None if r["revenue"] is None else decimal.Decimal(r["revenue"]))
+           for r in json.loads(out.stdout)]
+    want = []
+    for p in account["partitions"]:
+        with open(os.path.join(copy, "account/Snapshot", p["location"].rsplit("/", 1)[1]),
+                  newline="") as f:
+            want += [dict(zip(cols, r)) for r in csv.reader(f)]
+    want = sorted((r["name"], decimal.Decimal(r["revenue"]) if r["revenue"] else None)
+                  for r in want)[:5]
+    if not got or got != want:
+        print("DuckDB read the Delta table as %r, csv reads %r" % (got, want))
+        return 1
+    return 0
 
 
 sys.exit(main())
