@@ -50,7 +50,7 @@ bench_delta() {
 	trap 'exit 130' INT TERM
 	m_lv_mount "$dir/d" "$dir/mnt"
 	lake="$dir/mnt"
-	printf "SELECT year(createdon) AS y, count(*) AS n, sum(amount) AS s FROM read_parquet('%s/deltalake/bench/*/*.parquet') GROUP BY y ORDER BY y;\n" \
+	printf "SELECT year(createdon) AS y, count(*) AS n, sum(amount) AS s FROM read_parquet('%s/deltalake/bench/PartitionId=*/*.parquet') GROUP BY y ORDER BY y;\n" \
 		"$lake" >"$dir/q_pq.sql"
 	printf "SELECT year(createdon::TIMESTAMP) AS y, count(*) AS n, sum(amount::DECIMAL(38,4)) AS s FROM read_csv('%s/bench/2021.csv', header = false, all_varchar = true, names = ['Id', 'SinkCreatedOn', 'SinkModifiedOn', 'benchid', 'name', 'city', 'amount', 'qty', 'createdon', 'versionnumber']) GROUP BY y ORDER BY y;\n" \
 		"$lake" >"$dir/q_csv.sql"

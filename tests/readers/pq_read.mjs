@@ -7,7 +7,9 @@
 //   dates as days since 1970-01-01; doubles as numbers; booleans; null.
 // "types" is what the reader made of each column (its own type names).
 //
-//   node pq_read.mjs duckdb|arrow|hyparquet FILE.parquet
+//   node pq_read.mjs duckdb|arrow|hyparquet FILE.parquet...
+//
+// With several files, one JSON document per line, in the order given.
 //
 // hyparquet turns decimals into floats (lossy past 2^53), so it is read
 // twice: as it converts (its floats under "approx") and with the decimal
@@ -15,12 +17,12 @@
 // Exit status: 0, or 1 with the reader's error on stderr.
 import fs from 'node:fs';
 
-const [reader, file] = process.argv.slice(2);
-if (!reader || !file) {
+const [reader, ...files] = process.argv.slice(2);
+let file, bytes;
+if (!reader || !files.length) {
   process.stderr.write('usage: pq_read.mjs duckdb|arrow|hyparquet FILE\n');
   process.exit(2);
 }
-const bytes = fs.readFileSync(file);
 
 // unscaled bigint -> decimal text with `scale` fraction digits
 function decText(v, scale) {
@@ -133,8 +135,11 @@ async function hyparquet() {
 try {
   const f = { duckdb, arrow, hyparquet }[reader];
   if (!f) throw new Error('unknown reader ' + reader);
-  const out = await f();
-  process.stdout.write(JSON.stringify(out) + '\n');
+  for (file of files) {  // one process for many files: node starts once
+    bytes = fs.readFileSync(file);
+    const out = await f();
+    process.stdout.write(JSON.stringify(out) + '\n');
+  }
 } catch (e) {
   process.stderr.write(reader + ': ' + String(e && e.message || e).split('\n')[0] + '\n');
   process.exit(1);

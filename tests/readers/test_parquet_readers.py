@@ -93,11 +93,16 @@ def write(path, cols, rows, **options):
 
 
 def read(reader, path):
-    p = subprocess.run(["node", os.path.join(HERE, "pq_read.mjs"), reader, path],
+    return read_many(reader, [path])[0]
+
+
+def read_many(reader, paths):
+    """Each file's rows and types, read by @reader in one process."""
+    p = subprocess.run(["node", os.path.join(HERE, "pq_read.mjs"), reader, *paths],
                        capture_output=True, text=True, timeout=300)
     if p.returncode:
-        raise AssertionError("%s cannot read %s: %s" % (reader, path, p.stderr.strip()))
-    return json.loads(p.stdout)
+        raise AssertionError("%s cannot read %s: %s" % (reader, " ".join(paths), p.stderr.strip()))
+    return [json.loads(line) for line in p.stdout.splitlines()]
 
 
 def duck(sql):
