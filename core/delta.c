@@ -5,10 +5,15 @@
  * Why this shape:
  *  - A Delta table is files of the one lake tree (DESIGN.md §7), so the
  *    mount serves it and the push sends it with no machinery of its own.
- *    A version is written inside the snapshot's write transaction, data
- *    files first and the commit file `_delta_log/<20 digits>.json` last:
- *    no reader of the store ever sees half a version, and a crash leaves
- *    the previous one whole (the next snapshot writes the version then).
+ *    A version is one write transaction, data files first and the commit
+ *    file `_delta_log/<20 digits>.json` last: no reader of the store ever
+ *    sees half a version, and a crash leaves the previous one whole.
+ *  - A version is built from the newest CSV snapshot of each partition
+ *    (snapshots never change), right after the snapshot's commit, and its
+ *    commit carries the time of those snapshots: it holds exactly their
+ *    rows whatever committed in between, and a version a crash prevented
+ *    is written by the next run, because a partition's newest snapshot
+ *    then differs from the one the last version was built from.
  *    The push sends `_delta_log/` after the data files (push.c) and
  *    deletes retired files last, so the container is never half either.
  *  - Versions are snapshots: one per snapshot that changed the table.
@@ -24,8 +29,8 @@
  *    [S29], the column in Fabric's SQL endpoint [S29b]); its value here is
  *    the lake partition's name ("2024", or "2024-05" by month), which is
  *    what a CSV reader of the same lake already knows.
- *  - In-place tables rewrite only the partitions whose generation moved
- *    since the last version (a `remove` for each old file, an `add` for
+ *  - In-place tables rewrite only the partitions with a newer snapshot
+ *    than the last version's (a `remove` for each old file, an `add` for
  *    each new one). Append-only tables keep every record in their CSV;
  *    their Delta table is the newest record of each live row (Synapse
  *    Link's merge), placed in the partition of that record; a row's newest
@@ -354,38 +359,59 @@ static int write_part(struct version *v, size_t p)
 	return rc;
 }
 
+/* The partitions of the table as of its newest CSV snapshots: for each
+ * live partition, its newest snapshot (the rows a version must hold), in
+ * name order. v->ms becomes the time of the newest of them. */
 static int list_parts(struct version *v)
 {
-	struct lv_node *live = NULL;
-	size_t nlive = 0;
+	struct lv_node *live = NULL, *snaps = NULL, sd;
+	size_t nlive = 0, nsnaps = 0;
 	uint64_t tdir;
 	int rc;
 
 	rc = lv_model_table_dir(v->w, v->t, &tdir);
 	if (!rc)
 		rc = lv_tree_children(v->w, tdir, 1, &live, &nlive);
+	if (!rc) {
+		rc = lv_tree_lookup(v->w, tdir, LV_SNAPSHOT_DIR, &sd);
+		if (!rc)
+			rc = lv_tree_children(v->w, sd.ino, 1, &snaps, &nsnaps);
+		else if (rc == -ENOENT)
+			rc = 0;
+	}
 	if (rc)
-		return rc;
+		goto out;
 	v->parts = calloc(nlive ? nlive : 1, sizeof(*v->parts));
 	if (!v->parts) {
-		free(live);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
 	for (size_t i = 0; i < nlive; i++) {
 		size_t nl = strlen(live[i].name);
 		struct part *p = &v->parts[v->nparts];
+		const struct lv_node *newest = NULL;
 
 		if (nl < 5 || nl - 4 >= sizeof(p->name) || strcmp(live[i].name + nl - 4, ".csv"))
 			continue;
+		for (size_t j = 0; j < nsnaps; j++)
+			if (snaps[j].snapshot_of == live[i].ino &&
+			    (!newest || snaps[j].mtime > newest->mtime))
+				newest = &snaps[j];
+		if (!newest)
+			continue;  /* not in a snapshot yet: the next version has it */
 		memcpy(p->name, live[i].name, nl - 4);
 		p->name[nl - 4] = '\0';
-		p->manifest = live[i].manifest;
-		p->generation = live[i].generation;
+		p->manifest = newest->manifest;
+		p->generation = newest->ino;  /* a snapshot never changes */
+		if (newest->mtime * 1000 > v->ms)
+			v->ms = newest->mtime * 1000;
 		v->nparts++;
 	}
-	free(live);
 	qsort(v->parts, v->nparts, sizeof(*v->parts), by_name);
-	return 0;
+out:
+	free(live);
+	free(snaps);
+	return rc;
 }
 
 static int put_line(struct lv_buf *b, json_t *o)
@@ -525,7 +551,7 @@ static int new_state(struct version *v)
 
 int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 {
-	struct version v = { .w = w, .t = t, .ms = w->now * 1000 };
+	struct version v = { .w = w, .t = t };
 	json_t *parts, *removed = json_array(), *pe, *f;
 	char *schema = NULL;
 	const char *pname;
@@ -543,11 +569,13 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 	}
 	rc = lv_dcols_of(t, &v.cols);
 	if (!rc)
+		rc = list_parts(&v);
+	if (!v.ms)
+		v.ms = w->now * 1000;
+	if (!rc)
 		rc = state_load(w->txn, w->st, t, &v.state);
 	if (!rc && !v.state)
 		rc = new_state(&v);
-	if (!rc)
-		rc = list_parts(&v);
 	if (rc)
 		goto out;
 	schema = schema_string(v.cols, t->ncols);

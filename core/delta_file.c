@@ -618,7 +618,7 @@ int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len)
 					  dw->t->name, dw->part, (int)(len > 60 ? 60 : len), rec);
 		rc = put_value(dw, i, v, n, quoted);
 		if (rc == LV_EBADVALUE || rc == LV_ETOOBIG)
-			return lv_err_set(rc, "table '%s', row %.36s, column '%s': value '%.*s' does not fit %s; the Delta version was not written",
+			return lv_err_set(rc, "table '%s', row %.36s, column '%s': value '%.*s' does not fit %s, its type in the metadata now; no Delta version of the table was written (remove and add the table again to rewrite it)",
 					  dw->t->name, rec, dw->cols[i].c->name,
 					  (int)(n > 60 ? 60 : n), v, dw->cols[i].spark);
 		if (rc)

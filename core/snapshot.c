@@ -10,9 +10,13 @@
  * Retention: the newest LV_SNAPSHOT_KEEP per partition stay; the root
  * model.json, rewritten in the same commit, points at the newest, so a
  * referenced snapshot is never retired.
- * With Delta on (delta.h), the same commit writes each changed table's
- * next Delta version from the partitions it has just copied, so a Delta
- * version and the CSV snapshots of one moment hold the same rows.
+ * With Delta on (delta.h), each table's next Delta version follows, in a
+ * write transaction of its own, built from the newest CSV snapshot of
+ * each partition: so a version holds exactly the rows of the CSV
+ * snapshots of its moment whatever commits in between, a table whose
+ * version fails (a value that no longer fits its type) neither blocks
+ * the CSV snapshots nor the other tables, and a crash between the two
+ * leaves a version the next run writes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,8 +34,75 @@
 struct snap_ctx {
 	struct lv_wtxn *w;
 	struct lv_snapshot_stats *stats;
-	int delta;
 };
+
+/* The names of the tables, for the Delta pass. */
+struct names {
+	char (*v)[LV_TABLE_NAME_MAX + 1];
+	size_t n;
+};
+
+static int note_name(void *arg, const struct lv_table *t)
+{
+	struct names *nm = arg;
+	void *v = realloc(nm->v, (nm->n + 1) * sizeof(*nm->v));
+
+	if (!v)
+		return -ENOMEM;
+	nm->v = v;
+	snprintf(nm->v[nm->n++], sizeof(*nm->v), "%s", t->name);
+	return 0;
+}
+
+/* One Delta version of each table that changed, each in its own commit.
+ * Returns 0, or the first table's failure (the others still ran). */
+static int delta_pass(struct lv_store *st, struct lv_snapshot_stats *s)
+{
+	struct names nm = { NULL, 0 };
+	char *first_msg = NULL;
+	int rc, first = 0;
+
+	rc = lv_table_list(st, note_name, &nm);
+	for (size_t i = 0; !rc && i < nm.n; i++) {
+		struct lv_table t;
+		struct lv_wtxn w;
+		int written = 0, trc;
+
+		trc = lv_wtxn_begin(st, &w);
+		if (trc) {
+			rc = trc;
+			break;
+		}
+		trc = lv_table_load(w.txn, st, nm.v[i], &t);
+		if (trc == LV_ENOTABLE) {  /* removed meanwhile */
+			lv_wtxn_abort(&w);
+			continue;
+		}
+		if (!trc) {
+			trc = lv_delta_version(&w, &t, &written);
+			lv_table_free(&t);
+		}
+		if (!trc && written)
+			trc = lv_wtxn_commit(&w);
+		else
+			lv_wtxn_abort(&w);
+		if (!trc) {
+			s->delta_versions += (unsigned)written;
+		} else {
+			s->delta_failed++;
+			if (!first) {
+				first = trc;
+				first_msg = strdup(lv_err_message(trc));
+			}
+		}
+	}
+	free(nm.v);
+	if (!rc && first) {
+		rc = lv_err_set(first, "%s", first_msg ? first_msg : lv_strerror(first));
+	}
+	free(first_msg);
+	return rc;
+}
 
 /* newest first */
 static int newer(const void *a, const void *b)
@@ -110,12 +181,6 @@ static int snap_table(void *arg, struct lv_table *t)
 		if (rc)
 			goto out;
 	}
-	if (c->delta) {
-		int written;
-
-		rc = lv_delta_version(w, t, &written);
-		c->stats->delta_versions += (unsigned)written;
-	}
 out:
 	free(live);
 	free(snaps);
@@ -124,14 +189,14 @@ out:
 
 int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
 {
-	struct lv_snapshot_stats s = { 0, 0, 0 };
+	struct lv_snapshot_stats s = { 0, 0, 0, 0 };
 	struct snap_ctx c;
 	struct lv_wtxn w;
-	int rc;
+	int rc, delta;
 
-	c.delta = lv_delta_enabled(st);
-	if (c.delta < 0)
-		return c.delta;
+	delta = lv_delta_enabled(st);
+	if (delta < 0)
+		return delta;
 	rc = lv_wtxn_begin(st, &w);
 	if (rc)
 		return rc;
@@ -147,7 +212,9 @@ int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
 		return rc;
 	}
 	rc = lv_wtxn_commit(&w);
-	if (!rc && out)
+	if (!rc && delta)
+		rc = delta_pass(st, &s);
+	if (out)
 		*out = s;
 	return rc;
 }

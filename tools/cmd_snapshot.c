@@ -29,13 +29,16 @@ int cmd_snapshot(int argc, char **argv)
 	if (lc_parse_open(&a, &cmd, argc, argv, 0, &st))
 		return a.status;
 	rc = lv_lake_snapshot(st, &s);
+	if (!rc || s.delta_failed) {  /* the CSV snapshots are committed */
+		if (lv_delta_enabled(st) == 1)
+			printf("snapshot: %u taken, %u retired, %u Delta versions%s\n", s.taken,
+			       s.retired, s.delta_versions,
+			       s.delta_failed ? ", a table's Delta version failed" : "");
+		else
+			printf("snapshot: %u taken, %u retired\n", s.taken, s.retired);
+	}
 	if (rc)
 		rc = fail_rc(rc, "snapshot failed");
-	else if (lv_delta_enabled(st) == 1)
-		printf("snapshot: %u taken, %u retired, %u Delta versions\n", s.taken,
-		       s.retired, s.delta_versions);
-	else
-		printf("snapshot: %u taken, %u retired\n", s.taken, s.retired);
 	lv_store_close(st);
 	return rc;
 }

@@ -10,7 +10,10 @@ between partitions): the Delta tables, replayed from their logs and read by
 DuckDB, parquet-wasm and hyparquet, equal the CSV snapshots
 (test_delta_readers.DeltaChecks); the new column joins the schema at the
 end (before PartitionId) in the version that first carries it, with a new
-metaData, and files written before it read it as null.
+metaData, and files written before it read it as null. A decimal's scale
+lowered at the source makes lv_widget's next version fail with one line
+naming table, row and column, while the CSV snapshots and the other
+tables' versions are still written.
 
 Environment (tests/readers/meson.build sets them): LAKECTL, LAKE_TESTS.
 """
@@ -91,6 +94,32 @@ class DeltaSync(DeltaChecks, unittest.TestCase):
         self.store.ok("snapshot")
         for t in lvtest.TABLES:
             self.check_table(t)
+
+        # a decimal's scale lowered at the source: the values already in
+        # the lake no longer fit lv_widget's Delta type. The snapshot fails
+        # with one line naming table, row and column; lv_widget's Delta
+        # table stays at its version; the CSV snapshots and the other
+        # tables' versions are written all the same.
+        before = {t: self.replay(t)[0] for t in lvtest.TABLES}
+        self.standin.admin("PATCH", "/admin/tables/lv_widget/attributes/lv_rate",
+                           {"Precision": 1})
+        lvtest.mutate(self.standin, self.rng, "lv_widget", creates=2, updates=2, deletes=0,
+                      moves=0)
+        lvtest.mutate(self.standin, self.rng, "lv_gadget", creates=2, updates=2, deletes=0,
+                      moves=0)
+        self.store.sync()
+        snaps = len(self.lake.files("lv_widget/Snapshot/"))
+        p = self.store.run("snapshot")
+        err = p.stderr.decode()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        for what in ("table 'lv_widget'", "column 'lv_rate'", "decimal(38,1)", "row "):
+            self.assertIn(what, err)
+        self.assertIn("a table's Delta version failed", p.stdout.decode())
+        self.assertEqual(self.replay("lv_widget")[0], before["lv_widget"])
+        self.assertEqual(self.replay("lv_gadget")[0], before["lv_gadget"] + 1)
+        self.assertGreater(len(self.lake.files("lv_widget/Snapshot/")), snaps)
+        self.check_table("lv_gadget")
 
 
 if __name__ == "__main__":

@@ -16,13 +16,19 @@ struct lv_snapshot_stats {
 	unsigned taken;     /**< snapshot files created */
 	unsigned retired;   /**< old snapshot files removed */
 	unsigned delta_versions; /**< Delta versions written (delta.h) */
+	unsigned delta_failed;   /**< tables whose Delta version failed */
 };
 
 /**
  * Take a snapshot of every partition changed since its last snapshot,
  * point the root model.json at the newest snapshots, retire the snapshots
- * beyond the newest 5 of each partition; with Delta on, write the next
- * Delta version of every table that changed (delta.h). One commit.
+ * beyond the newest 5 of each partition, in one commit; then, with Delta
+ * on, write the next Delta version of every table that changed
+ * (delta.h), one commit per table.
+ * @return 0; the CSV snapshot's failure (nothing written then); or, after
+ *         the CSV snapshots committed, the first table's Delta failure
+ *         (its detail names table, row and column; the other tables'
+ *         versions are written). @p out is filled in both of the latter.
  */
 int lv_lake_snapshot(struct lv_store *st, struct lv_snapshot_stats *out)
 	__attribute__((warn_unused_result));
