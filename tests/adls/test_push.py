@@ -17,6 +17,9 @@ which order (suite adls; run one: test_push.py Push.test_first_push_equal).
    are not sent again").
  - test_removed_table_leaves_container: `tables remove` then push deletes
    every blob of the table (partitions, snapshots, manifest).
+ - test_delta_order: with delta = on, a Delta commit is committed after the
+   data files it adds, retired data files are deleted after the commit that
+   removes them, and the container equals the lake.
  - test_order: in the request sequence of a first and a second push, data
    files are committed before per-table manifests, those before model.json,
    every file model.json names is committed before it, and deletes come
@@ -288,6 +291,56 @@ class Push(T.AdlsCase):
         self.assertGreater(st["deleted"], 0)
         self.check_order(s, px.since(m), lake2)
         self.assertRemoteEqual(s)
+
+
+    def test_delta_order(self):
+        """With delta = on, a Delta commit reaches the container after every
+        data file it adds, and a file a version retires is deleted only
+        after the commit that removes it: a reader of the container never
+        meets a commit naming a missing file. The container then equals the
+        lake, Delta tables included."""
+        px = self.proxy()
+        s = self.new_store(px.url)
+        s.lake_url = px.url + "/" + s.container
+        self.small_lake(s)
+        s.set_conf("delta", "on")
+        s.snapshot()
+        present = set()
+        for round_ in range(7):
+            m = px.mark()
+            s.push()
+            lake = s.lake()
+            commits, deletes = {}, []
+            for i, r in enumerate(px.since(m)):
+                if r["status"] not in (200, 201, 202):
+                    continue
+                b, k = T.blob_of(r), T.kind_of(r)
+                if k in ("put", "put-block-list"):
+                    commits[b] = i
+                elif k == "delete":
+                    deletes.append((i, b))
+            logs = [b for b in commits if "/_delta_log/" in b]
+            if round_ == 0:
+                self.assertTrue(logs, "the first push sends the Delta logs")
+            for b in logs:
+                if not b.endswith(".json"):
+                    continue
+                table = b.split("/")[1]
+                for line in lake[b].decode().splitlines():
+                    a = json.loads(line)
+                    if "add" in a:
+                        f = "deltalake/%s/%s" % (table, a["add"]["path"])
+                        self.assertTrue(f in present or commits.get(f, 1 << 30) < commits[b],
+                                        "%s committed before its file %s" % (b, f))
+                    if "remove" in a:
+                        f = "deltalake/%s/%s" % (table, a["remove"]["path"])
+                        for i, d in deletes:
+                            if d == f:
+                                self.assertGreater(i, commits[b], "%s deleted before %s" % (f, b))
+            self.assertRemoteEqual(s)
+            present = set(lake)
+            s.ingest_rows("lv_widget", [widget_row(round_, 4 * 10**9 + round_)])
+            s.snapshot()
 
 
 if __name__ == "__main__":
