@@ -30,11 +30,15 @@
  *    the lake partition's name ("2024", or "2024-05" by month), which is
  *    what a CSV reader of the same lake already knows.
  *  - In-place tables rewrite only the partitions with a newer snapshot
- *    than the last version's (a `remove` for each old file, an `add` for
- *    each new one). Append-only tables keep every record in their CSV;
- *    their Delta table is the newest record of each live row (Synapse
- *    Link's merge), placed in the partition of that record; a row's newest
- *    record may leave an older partition, so these are rewritten whole.
+ *    than the last version's, and in those only the files whose segments
+ *    changed (delta_file.c): a `remove` for each, an `add` for each new
+ *    file. No deletion vectors (reader 3 / writer 7): an update rewrites
+ *    every file holding one of its rows, so 1,000 updates spread at
+ *    random over a partition rewrite all of its files.
+ *  - Append-only tables keep every record in their CSV; their Delta table
+ *    is the newest record of each live row (Synapse Link's merge), placed
+ *    in the partition of that record; a row's newest record may leave an
+ *    older partition, so these are rewritten whole.
  *  - A column added in Dataverse gives a new metaData with the column at
  *    the end; older files read it as null. Any other schema change (a
  *    decimal's scale) rewrites every partition under the new metaData.
@@ -219,6 +223,7 @@ struct version {
 	struct lv_dcol *cols;
 	uint64_t dir;               /* deltalake/<table> */
 	uint64_t logdir;            /* its _delta_log */
+	uint64_t file_bytes;        /* CSV bytes per data file */
 	struct part *parts;
 	size_t nparts;
 	json_t *state, *adds;       /* adds: array of [file json] */
@@ -328,34 +333,96 @@ static int write_record(void *arg, const char *rec, size_t len)
 
 static json_t *file_json(const struct lv_dfile *f)
 {
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:s}", "path", f->path, "part", f->part,
-			 "ino", (json_int_t)f->ino, "size", (json_int_t)f->size,
-			 "rows", (json_int_t)f->rows, "stats", f->stats);
+	char sig[20];
+
+	snprintf(sig, sizeof(sig), "%016llx", (unsigned long long)f->sig);
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:s}", "path", f->path,
+			 "part", f->part, "ino", (json_int_t)f->ino, "size", (json_int_t)f->size,
+			 "rows", (json_int_t)f->rows, "stats", f->stats,
+			 "seg0", (json_int_t)f->seg0, "nseg", (json_int_t)f->nseg, "sig", sig);
 }
 
-/* Write the data files of partition @p; their records go in v->adds. */
-static int write_part(struct version *v, size_t p)
+/* Is old file @f still what segments @e[at..] hold? Then mark them. */
+static int still_there(json_t *f, const struct lv_dent *e, size_t n, char *covered)
 {
-	struct lv_dfile *files = NULL;
-	size_t n = 0;
+	uint64_t seg0 = jint(f, "seg0"), sig = 0;
+	size_t nseg = (size_t)jint(f, "nseg"), at;
+	const char *want = json_string_value(json_object_get(f, "sig"));
+	char got[20];
+
+	if (!nseg || !want)
+		return 0;
+	for (at = 0; at < n && e[at].seg != seg0; at++)
+		;
+	if (at == n || nseg > n - at)
+		return 0;
+	for (size_t i = at; i < at + nseg; i++) {
+		if (covered[i])
+			return 0;
+		sig = lv_dseg_sig(sig, e[i].seg, e[i].chunk);
+	}
+	snprintf(got, sizeof(got), "%016llx", (unsigned long long)sig);
+	if (strcmp(got, want))
+		return 0;
+	memset(covered + at, 1, nseg);
+	return 1;
+}
+
+/* Write partition @p: the files of @old whose segments are unchanged
+ * stay (into @files), the others go to @removed, and the runs of
+ * segments no kept file holds become new files (into v->adds). */
+static int write_part(struct version *v, size_t p, json_t *old, json_t *files,
+		      json_t *removed)
+{
+	struct lv_dfile *out = NULL;
+	struct lv_dent *e = NULL;
+	char *covered = NULL;
+	size_t n = 0, nout = 0, k;
+	json_t *f;
 	int rc;
 
-	rc = lv_dwriter_new(&v->dw, v->w, v->t, v->cols, v->dir, v->parts[p].name);
+	rc = lv_dpart_entries(v->w, v->parts[p].manifest, &e, &n);
 	if (rc)
 		return rc;
+	covered = calloc(n ? n : 1, 1);
+	if (!covered) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(old, k, f) {
+		if (json_array_append(still_there(f, e, n, covered) ? files : removed, f)) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	rc = lv_dwriter_new(&v->dw, v->w, v->t, v->cols, v->dir, v->parts[p].name,
+			    v->file_bytes);
+	if (rc)
+		goto out;
 	v->cur_part = (uint32_t)p;
 	v->cur_ord = 0;
-	rc = lv_dfile_records(v->w, v->parts[p].manifest, write_record, v);
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (covered[i]) {
+			rc = lv_dwriter_cut(v->dw);
+			continue;
+		}
+		rc = lv_dchunk_records(v->w, e[i].chunk, write_record, v);
+		if (!rc)
+			rc = lv_dwriter_seg(v->dw, e[i].seg, e[i].chunk);
+	}
 	if (!rc)
-		rc = lv_dwriter_finish(v->dw, &files, &n);
+		rc = lv_dwriter_finish(v->dw, &out, &nout);
 	lv_dwriter_free(v->dw);
 	v->dw = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!rc && json_array_append_new(v->adds, file_json(&files[i])))
+	for (size_t i = 0; i < nout; i++) {
+		if (!rc && json_array_append_new(v->adds, file_json(&out[i])))
 			rc = -ENOMEM;
-		free(files[i].stats);
+		free(out[i].stats);
 	}
-	free(files);
+	free(out);
+out:
+	free(covered);
+	free(e);
 	return rc;
 }
 
@@ -562,6 +629,11 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 	void *tmp;
 
 	*written = 0;
+	v.file_bytes = (uint64_t)lv_store_conf_uint(w->st, "delta_file_mb");
+	if (v.file_bytes > 4096)
+		return lv_err_set(LV_ECONF, "lakeview.conf: delta_file_mb = %llu is over 4096; write a size of 1 to 4096 MiB",
+				  (unsigned long long)v.file_bytes);
+	v.file_bytes = (v.file_bytes ? v.file_bytes : LV_DELTA_FILE_MB) << 20;
 	v.adds = json_array();
 	if (!removed || !v.adds) {
 		rc = -ENOMEM;
@@ -625,14 +697,18 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 	for (i = 0; !rc && i < v.nparts; i++) {
 		if (!v.parts[i].changed)
 			continue;
-		pe = json_object_get(parts, v.parts[i].name);
-		if (pe)
-			json_array_extend(removed, json_object_get(pe, "files"));
-		rc = json_object_set_new(parts, v.parts[i].name,
-					 json_pack("{s:I,s:[]}", "gen",
-						   (json_int_t)v.parts[i].generation, "files"));
+		json_t *old = json_incref(json_object_get(json_object_get(parts, v.parts[i].name),
+							 "files"));
+		json_t *files = json_array();
+
+		rc = !files || json_object_set_new(parts, v.parts[i].name,
+					 json_pack("{s:I,s:O}", "gen",
+						   (json_int_t)v.parts[i].generation, "files", files))
+		     ? -ENOMEM : 0;
 		if (!rc)
-			rc = write_part(&v, i);
+			rc = write_part(&v, i, old, files, removed);
+		json_decref(files);
+		json_decref(old);
 	}
 	if (rc)
 		goto out;

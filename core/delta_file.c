@@ -18,9 +18,13 @@
  *    is an error naming table, row and column, and the version is not
  *    written (the caller aborts the transaction).
  *  - Files stream into the tree through a Parquet write callback, 64 KiB
- *    chunks at a time, so memory is the encoder's row group, not the file;
- *    a file is closed after LV_DELTA_FILE_CSV bytes of records, so an
- *    update rewrites the files holding its rows, not the partition.
+ *    chunks at a time, so memory is the encoder's row group, not the file.
+ *  - A file is a run of whole partition segments, closed after
+ *    delta_file_mb MiB of records (LV_DELTA_FILE_MB by default), and remembers which (its first
+ *    segment, how many, a signature of their chunks): a version keeps
+ *    every file whose segments are unchanged and rewrites only the runs
+ *    that changed, so an append rewrites the tail file, not the
+ *    partition (delta.c).
  *  - Statistics (numRecords, nullCount, minValues, maxValues) are Delta
  *    2.4's: the first 32 columns, strings cut to 32 characters (the max
  *    then gets U+FFFD appended), timestamps in milliseconds rounded
@@ -71,7 +75,9 @@ struct lv_dwriter {
 	int e_begun;
 	char *buf;            /* the chunk being filled */
 	size_t nbuf;
-	uint64_t csv_bytes;
+	uint64_t csv_bytes, file_bytes;
+	uint64_t seg0, sig;   /* the segments given since the last file */
+	size_t nseg;
 	struct cstat *st;
 	struct lv_dfile cur;
 	/* the files done */
@@ -405,6 +411,11 @@ static int file_close(struct lv_dwriter *dw)
 	dw->e_begun = 0;
 	if (rc)
 		return rc;
+	dw->cur.seg0 = dw->seg0;
+	dw->cur.sig = dw->sig;
+	dw->cur.nseg = dw->nseg;
+	dw->seg0 = dw->sig = 0;
+	dw->nseg = 0;
 	dw->cur.stats = stats_json(dw);
 	if (!dw->cur.stats)
 		return -ENOMEM;
@@ -423,7 +434,7 @@ static int file_close(struct lv_dwriter *dw)
 
 int lv_dwriter_new(struct lv_dwriter **out, struct lv_wtxn *w,
 		   const struct lv_table *t, const struct lv_dcol *cols,
-		   uint64_t dir, const char *part)
+		   uint64_t dir, const char *part, uint64_t file_bytes)
 {
 	struct lv_dwriter *dw = calloc(1, sizeof(*dw));
 	char pname[64];
@@ -437,6 +448,7 @@ int lv_dwriter_new(struct lv_dwriter **out, struct lv_wtxn *w,
 	dw->cols = cols;
 	dw->ncols = t->ncols;
 	dw->dir = dir;
+	dw->file_bytes = file_bytes;
 	snprintf(dw->part, sizeof(dw->part), "%s", part);
 	lv_buf_init(&dw->scratch, (size_t)LV_PARQUET_ROW_GROUP_BYTES);
 	dw->buf = malloc(LV_CHUNK_TARGET);
@@ -636,17 +648,33 @@ int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len)
 		return rc;
 	dw->cur.rows++;
 	dw->csv_bytes += len;
-	if (dw->csv_bytes >= LV_DELTA_FILE_CSV)
+	return 0;
+}
+
+int lv_dwriter_seg(struct lv_dwriter *dw, uint64_t seg, uint64_t chunk)
+{
+	if (!dw->nseg)
+		dw->seg0 = seg;
+	dw->nseg++;
+	dw->sig = lv_dseg_sig(dw->sig, seg, chunk);
+	if (dw->pw && dw->csv_bytes >= dw->file_bytes)
 		return file_close(dw);
 	return 0;
 }
 
+int lv_dwriter_cut(struct lv_dwriter *dw)
+{
+	int rc = dw->pw ? file_close(dw) : 0;
+
+	dw->seg0 = dw->sig = 0;  /* segments without a row: in no file */
+	dw->nseg = 0;
+	return rc;
+}
+
 int lv_dwriter_finish(struct lv_dwriter *dw, struct lv_dfile **files, size_t *n)
 {
-	int rc = 0;
+	int rc = lv_dwriter_cut(dw);
 
-	if (dw->pw)
-		rc = file_close(dw);
 	if (rc)
 		return rc;
 	*files = dw->files;
@@ -674,14 +702,15 @@ void lv_dwriter_free(struct lv_dwriter *dw)
 
 /* --- reading a partition's records ----------------------------------- */
 
-int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn, void *arg)
+int lv_dpart_entries(struct lv_wtxn *w, uint64_t manifest, struct lv_dent **out,
+		     size_t *n)
 {
 	const struct lv_ment *m;
-	uint64_t *chunks = NULL;
-	char *copy = NULL;
-	size_t cnt, cap = 0;
+	size_t cnt;
 	int rc;
 
+	*out = NULL;
+	*n = 0;
 	if (!manifest)
 		return 0;
 	rc = lv_manifest_get(w->txn, w->st, manifest, &m, &cnt);
@@ -689,43 +718,56 @@ int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn, void *
 		return rc;
 	/* LMDB's pointers last until the next write of this transaction, and
 	 * the caller writes files while it reads: copy what is read first */
-	chunks = malloc((cnt ? cnt : 1) * sizeof(*chunks));
-	if (!chunks)
+	*out = malloc((cnt ? cnt : 1) * sizeof(**out));
+	if (!*out)
 		return -ENOMEM;
-	for (size_t i = 0; i < cnt; i++)
-		memcpy(&chunks[i], &m[i].chunk, 8);
-	for (size_t i = 0; !rc && i < cnt; i++) {
-		const void *vp;
-		size_t len, off = 0;
-
-		rc = lv_chunk_bytes(w, chunks[i], &vp, &len);
-		if (rc)
-			break;
-		if (len > cap) {
-			char *c = realloc(copy, len);
-
-			if (!c) {
-				rc = -ENOMEM;
-				break;
-			}
-			copy = c;
-			cap = len;
-		}
-		memcpy(copy, vp, len);
-		/* a segment is whole records (partition.c) */
-		while (!rc && off < len) {
-			size_t r = lv_csv_record_len(copy + off, len - off);
-
-			if (copy[off + r - 1] != '\n') {
-				rc = lv_err_set(-EIO, "a lake partition's segment ends inside a record; the store is damaged, set delta = off in lakeview.conf and report it");
-				break;
-			}
-			rc = fn(arg, copy + off, r);
-			off += r;
-		}
+	for (size_t i = 0; i < cnt; i++) {
+		memcpy(&(*out)[i].seg, &m[i].seg, 8);
+		memcpy(&(*out)[i].chunk, &m[i].chunk, 8);
 	}
-	free(chunks);
+	*n = cnt;
+	return 0;
+}
+
+int lv_dchunk_records(struct lv_wtxn *w, uint64_t chunk, lv_drec_fn fn, void *arg)
+{
+	const void *vp;
+	char *copy;
+	size_t len, off = 0;
+	int rc;
+
+	rc = lv_chunk_bytes(w, chunk, &vp, &len);
+	if (rc)
+		return rc;
+	copy = malloc(len ? len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, vp, len);
+	/* a segment is whole records (partition.c) */
+	while (!rc && off < len) {
+		size_t r = lv_csv_record_len(copy + off, len - off);
+
+		if (copy[off + r - 1] != '\n') {
+			rc = lv_err_set(-EIO, "a lake partition's segment ends inside a record; the store is damaged, set delta = off in lakeview.conf and report it");
+			break;
+		}
+		rc = fn(arg, copy + off, r);
+		off += r;
+	}
 	free(copy);
+	return rc;
+}
+
+int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn, void *arg)
+{
+	struct lv_dent *e;
+	size_t n;
+	int rc;
+
+	rc = lv_dpart_entries(w, manifest, &e, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = lv_dchunk_records(w, e[i].chunk, fn, arg);
+	free(e);
 	return rc;
 }
 

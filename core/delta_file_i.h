@@ -19,8 +19,9 @@
 #define LV_DELTA_PART_COL "PartitionId"
 
 /* A data file is closed after this many CSV bytes went into it (about
- * 128 MiB of Parquet at the ~0.34 ratio zstd gives on Dataverse rows). */
-#define LV_DELTA_FILE_CSV ((uint64_t)384 << 20)
+ * 128 MiB of Parquet at the ~0.34 ratio zstd gives on Dataverse rows);
+ * lakeview.conf's delta_file_mb sets it (1..4096 MiB). */
+#define LV_DELTA_FILE_MB 384
 
 /* Columns that get min/max/nullCount statistics: the first 32, as Delta's
  * delta.dataSkippingNumIndexedCols default. */
@@ -44,7 +45,27 @@ struct lv_dfile {
 	uint64_t ino;                  /* its node in the tree */
 	uint64_t size, rows;
 	char *stats;                   /* Delta stats JSON (malloc'd) */
+	/* the partition segments it holds: a run of @nseg from segment @seg0,
+	 * whose (segment, chunk) pairs give @sig (lv_dseg_sig) */
+	uint64_t seg0, sig;
+	size_t nseg;
 };
+
+/* One entry of a partition's manifest: a segment and its content chunk. */
+struct lv_dent {
+	uint64_t seg, chunk;
+};
+
+/* Fold a (segment, chunk) pair into a run's signature: a run of
+ * segments whose chunks are all unchanged has the same signature, so the
+ * file made of it can stay. */
+static inline uint64_t lv_dseg_sig(uint64_t sig, uint64_t seg, uint64_t chunk)
+{
+	sig ^= seg * 0x9e3779b97f4a7c15ull;
+	sig = (sig << 29 | sig >> 35) * 0xbf58476d1ce4e5b9ull;
+	sig ^= chunk * 0x94d049bb133111ebull;
+	return (sig << 31 | sig >> 33) * 0x9e3779b97f4a7c15ull;
+}
 
 struct lv_dwriter;
 
@@ -52,18 +73,29 @@ struct lv_dwriter;
  * table's folder @dir (files appear as PartitionId=<part>/part-….parquet). */
 int lv_dwriter_new(struct lv_dwriter **out, struct lv_wtxn *w,
 		   const struct lv_table *t, const struct lv_dcol *cols,
-		   uint64_t dir, const char *part);
-/* One CSV record of the partition (with its "\n"); @ordinal numbers it in
- * the partition, for error messages. Errors name table, row and column. */
+		   uint64_t dir, const char *part, uint64_t file_bytes);
+/* One CSV record of the partition (with its "\n"). Errors name table,
+ * row and column. */
 int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len);
+/* The records of segment @seg (chunk @chunk) were given: the file being
+ * written holds it; the file is closed once the writer's file_bytes of
+ * records went in, so files end at segment boundaries. */
+int lv_dwriter_seg(struct lv_dwriter *dw, uint64_t seg, uint64_t chunk);
+/* Close the file being written (the next segment is not contiguous). */
+int lv_dwriter_cut(struct lv_dwriter *dw);
 /* Finish: the files written, moved to the caller (free each .stats, then
  * the array). No rows at all: *@n is 0. */
 int lv_dwriter_finish(struct lv_dwriter *dw, struct lv_dfile **files,
 		      size_t *n);
 void lv_dwriter_free(struct lv_dwriter *dw);
 
-/* Call @fn for each CSV record of file node @ino, in order. */
+/* The entries of manifest @manifest, copied (*@out malloc'd; none: 0). */
+int lv_dpart_entries(struct lv_wtxn *w, uint64_t manifest, struct lv_dent **out,
+		     size_t *n);
+/* Call @fn for each CSV record of content chunk @chunk, in order. */
 typedef int (*lv_drec_fn)(void *arg, const char *rec, size_t len);
+int lv_dchunk_records(struct lv_wtxn *w, uint64_t chunk, lv_drec_fn fn, void *arg);
+/* Call @fn for each CSV record of the file of manifest @manifest. */
 int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn,
 		     void *arg);
 

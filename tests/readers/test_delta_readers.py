@@ -413,6 +413,73 @@ class Delta(DeltaChecks, unittest.TestCase):
                           "sizeInBytes": os.path.getsize(local)})
 
 
+class Files(DeltaChecks, unittest.TestCase):
+    """Data files are runs of a partition's segments: with delta_file_mb = 1
+    a 6 MB partition is several files; rows appended rewrite only the last
+    one, an update only the file holding its row, and every version still
+    equals the CSV snapshots in the three readers."""
+
+    @classmethod
+    def setUpClass(cls):
+        r = subprocess.run([os.path.join(HERE, "readers.sh"), "install"])
+        if r.returncode:
+            raise unittest.SkipTest("readers.sh install failed")
+        cls.out = tempfile.mkdtemp(prefix="delta-files-")
+        cls.read_cache = {}
+        cls.lake = lakelib.Lake()
+        schema = os.path.join(cls.out, "bench.json")
+        rows = os.path.join(cls.out, "rows.jsonl")
+        with open(rows, "w") as f:
+            subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "scripts", "bench",
+                                                         "gen_rows.py"), schema, "30000"],
+                           stdout=f, check=True)
+        cls.lake.add("bench", schema=schema)
+        cls.lake.ok("ingest", "bench", rows)
+        with open(os.path.join(cls.lake.store, "lakeview.conf"), "a") as f:
+            f.write("delta = on\ndelta_file_mb = 1\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lake.close()
+        shutil.rmtree(cls.out, ignore_errors=True)
+
+    def version_actions(self, v):
+        log = "deltalake/bench/_delta_log/%020d.json" % v
+        acts = [json.loads(l) for l in self.lake.cat(log).decode().splitlines()]
+        return ([a["add"]["path"] for a in acts if "add" in a],
+                [a["remove"]["path"] for a in acts if "remove" in a])
+
+    def row(self, i, version, name):
+        return {"@odata.etag": 'W/"%d"' % version, "benchid": "%08x-0000-4000-8000-%012x" % (i, i),
+                "name": name, "city": "Porto", "amount": 1.5, "qty": i,
+                "createdon": "2021-06-01T10:00:00Z", "versionnumber": version}
+
+    def test_only_changed_files(self):
+        self.lake.snapshot(now=self.lake.now + 10)
+        version, _, active = self.check_table("bench")
+        self.assertEqual(version, 0)
+        self.assertGreaterEqual(len(active), 4, "a 6 MB partition in files of 1 MiB of CSV")
+
+        # rows appended: only the tail file is rewritten
+        self.lake.ingest("bench", [self.row(i, 10 ** 8 + i, "new %d" % i) for i in range(50)],
+                         now=self.lake.now + 20)
+        self.lake.snapshot(now=self.lake.now + 30)
+        version, _, after = self.check_table("bench")
+        adds, removes = self.version_actions(1)
+        self.assertEqual(len(removes), 1, removes)
+        self.assertEqual(len(set(active) & set(after)), len(active) - 1)
+
+        # one row in the middle updated: only the file holding it
+        mid = json.loads(open(os.path.join(self.out, "rows.jsonl")).readlines()[15000])
+        mid.update({"name": "updated", "versionnumber": 10 ** 9, "@odata.etag": 'W/"1000000000"'})
+        self.lake.ingest("bench", [mid], now=self.lake.now + 40)
+        self.lake.snapshot(now=self.lake.now + 50)
+        version, _, last = self.check_table("bench")
+        adds, removes = self.version_actions(2)
+        self.assertEqual((len(adds), len(removes)), (1, 1), (adds, removes))
+        self.assertNotIn(removes[0], set(after) - set(active), "not the tail file")
+
+
 KEEP = 5  # LV_DELTA_KEEP: versions and CSV snapshots share one retention
 
 
