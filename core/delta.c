@@ -56,6 +56,7 @@
 
 #include "delta_checkpoint_i.h"
 #include "delta_file_i.h"
+#include "delta_part_i.h"
 #include "delta_i.h"
 #include "lakeview/codec.h"
 #include "lakeview/err.h"
@@ -235,7 +236,6 @@ struct version {
 	size_t nslots;
 	uint32_t cur_part;
 	uint64_t cur_ord;
-	struct lv_dwriter *dw;
 };
 
 struct newest {
@@ -313,117 +313,18 @@ static int note_newest(void *arg, const char *rec, size_t len)
 	return 0;
 }
 
-static int write_record(void *arg, const char *rec, size_t len)
+/* Append-only: is record @ord of the current partition its row's newest,
+ * and the row live? (Runs on the threads of delta_part.c: reads only.) */
+static int keep_newest(void *arg, const char *rec, size_t len, uint64_t ord)
 {
 	struct version *v = arg;
-	uint64_t ord = v->cur_ord++;
+	struct newest *n;
+	uint8_t id[16];
 
-	if (v->t->append_only) {
-		struct newest *n;
-		uint8_t id[16];
-
-		if (lv_drec_id(rec, len, id))
-			return -EIO;
-		n = newest_find(v, id, 0);
-		if (!n || n->part != v->cur_part || n->ord != ord || n->del)
-			return 0;  /* an older record, or the row is deleted */
-	}
-	return lv_dwriter_record(v->dw, rec, len);
-}
-
-static json_t *file_json(const struct lv_dfile *f)
-{
-	char sig[20];
-
-	snprintf(sig, sizeof(sig), "%016llx", (unsigned long long)f->sig);
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:s}", "path", f->path,
-			 "part", f->part, "ino", (json_int_t)f->ino, "size", (json_int_t)f->size,
-			 "rows", (json_int_t)f->rows, "stats", f->stats,
-			 "seg0", (json_int_t)f->seg0, "nseg", (json_int_t)f->nseg, "sig", sig);
-}
-
-/* Is old file @f still what segments @e[at..] hold? Then mark them. */
-static int still_there(json_t *f, const struct lv_dent *e, size_t n, char *covered)
-{
-	uint64_t seg0 = jint(f, "seg0"), sig = 0;
-	size_t nseg = (size_t)jint(f, "nseg"), at;
-	const char *want = json_string_value(json_object_get(f, "sig"));
-	char got[20];
-
-	if (!nseg || !want)
+	if (lv_drec_id(rec, len, id))
 		return 0;
-	for (at = 0; at < n && e[at].seg != seg0; at++)
-		;
-	if (at == n || nseg > n - at)
-		return 0;
-	for (size_t i = at; i < at + nseg; i++) {
-		if (covered[i])
-			return 0;
-		sig = lv_dseg_sig(sig, e[i].seg, e[i].chunk);
-	}
-	snprintf(got, sizeof(got), "%016llx", (unsigned long long)sig);
-	if (strcmp(got, want))
-		return 0;
-	memset(covered + at, 1, nseg);
-	return 1;
-}
-
-/* Write partition @p: the files of @old whose segments are unchanged
- * stay (into @files), the others go to @removed, and the runs of
- * segments no kept file holds become new files (into v->adds). */
-static int write_part(struct version *v, size_t p, json_t *old, json_t *files,
-		      json_t *removed)
-{
-	struct lv_dfile *out = NULL;
-	struct lv_dent *e = NULL;
-	char *covered = NULL;
-	size_t n = 0, nout = 0, k;
-	json_t *f;
-	int rc;
-
-	rc = lv_dpart_entries(v->w, v->parts[p].manifest, &e, &n);
-	if (rc)
-		return rc;
-	covered = calloc(n ? n : 1, 1);
-	if (!covered) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	json_array_foreach(old, k, f) {
-		if (json_array_append(still_there(f, e, n, covered) ? files : removed, f)) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	rc = lv_dwriter_new(&v->dw, v->w, v->t, v->cols, v->dir, v->parts[p].name,
-			    v->file_bytes);
-	if (rc)
-		goto out;
-	v->cur_part = (uint32_t)p;
-	v->cur_ord = 0;
-	for (size_t i = 0; !rc && i < n; i++) {
-		if (covered[i]) {
-			rc = lv_dwriter_cut(v->dw);
-			continue;
-		}
-		rc = lv_dchunk_records(v->w, e[i].chunk, write_record, v);
-		if (!rc)
-			rc = lv_dwriter_seg(v->dw, e[i].seg, e[i].chunk);
-	}
-	if (!rc)
-		rc = lv_dwriter_finish(v->dw, &out, &nout);
-	lv_dwriter_free(v->dw);
-	v->dw = NULL;
-	for (size_t i = 0; i < nout; i++) {
-		if (!rc && json_array_append_new(v->adds, file_json(&out[i])))
-			rc = -ENOMEM;
-		free(out[i].stats);
-	}
-	free(out);
-out:
-	free(covered);
-	free(e);
-	return rc;
+	n = newest_find(v, id, 0);
+	return n && n->part == v->cur_part && n->ord == ord && !n->del;
 }
 
 /* The partitions of the table as of its newest CSV snapshots: for each
@@ -551,6 +452,7 @@ static int commit_version(struct version *v, int64_t ver, int newmeta, char *sch
 	struct lv_buf b;
 	json_t *f, *parts = json_object_get(v->state, "parts");
 	char name[40];
+	uint64_t fino;
 	size_t i;
 	int rc;
 
@@ -595,6 +497,8 @@ static int commit_version(struct version *v, int64_t ver, int newmeta, char *sch
 	snprintf(name, sizeof(name), "%020lld.json", (long long)ver);
 	if (!rc)
 		rc = lv_tree_mkdir(v->w, v->dir, "_delta_log", &v->logdir);
+	if (!rc)  /* immutable: the mount keeps it in the page cache */
+		rc = lv_tree_mkfile(v->w, v->logdir, name, LV_NODE_IMMUTABLE, &fino);
 	if (!rc)
 		rc = lv_tree_put_file(v->w, v->logdir, name, b.p, b.len, 0, NULL);
 	lv_buf_free(&b);
@@ -705,8 +609,16 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 					 json_pack("{s:I,s:O}", "gen",
 						   (json_int_t)v.parts[i].generation, "files", files))
 		     ? -ENOMEM : 0;
-		if (!rc)
-			rc = write_part(&v, i, old, files, removed);
+		if (!rc) {
+			struct lv_dpart dp = {
+				.t = t, .cols = v.cols, .dir = v.dir, .part = v.parts[i].name,
+				.manifest = v.parts[i].manifest, .file_bytes = v.file_bytes,
+				.keep = t->append_only ? keep_newest : NULL, .keep_arg = &v,
+			};
+
+			v.cur_part = (uint32_t)i;
+			rc = lv_dpart_write(w, &dp, old, files, removed, v.adds);
+		}
 		json_decref(files);
 		json_decref(old);
 	}

@@ -73,6 +73,7 @@ int lv_delta_checkpoint(struct lv_wtxn *w, uint64_t logdir, int64_t ver, json_t 
 	struct lv_buf b;
 	const char *pname;
 	char name[48], *s = NULL;
+	uint64_t fino;
 	size_t i;
 	int rc;
 
@@ -109,6 +110,8 @@ int lv_delta_checkpoint(struct lv_wtxn *w, uint64_t logdir, int64_t ver, json_t 
 	if (!rc)
 		rc = lv_parquet_nested_write(schema, sizeof(schema) / sizeof(schema[0]), rows, &b);
 	snprintf(name, sizeof(name), "%020lld.checkpoint.parquet", (long long)ver);
+	if (!rc)
+		rc = lv_tree_mkfile(w, logdir, name, LV_NODE_IMMUTABLE, &fino);
 	if (!rc)
 		rc = lv_tree_put_file(w, logdir, name, b.p, b.len, 0, NULL);
 	last = rc ? NULL : json_pack("{s:I,s:I,s:I}", "version", (json_int_t)ver, "size",

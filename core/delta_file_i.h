@@ -12,16 +12,17 @@
 #include "lakeview/parquet.h"
 #include "lakeview/table.h"
 #include "lakeview/tree.h"
-#include "store_i.h"
 
 /* The Delta partition column; its value is the lake partition's name
  * ("2024", or "2024-05" by month). See delta.c for why this name. */
 #define LV_DELTA_PART_COL "PartitionId"
 
-/* A data file is closed after this many CSV bytes went into it (about
- * 128 MiB of Parquet at the ~0.34 ratio zstd gives on Dataverse rows);
- * lakeview.conf's delta_file_mb sets it (1..4096 MiB). */
-#define LV_DELTA_FILE_MB 384
+/* A data file is closed after this many MiB of CSV went into it (about
+ * 50 MiB of Parquet at the ~0.2 ratio zstd gives on Dataverse rows: a
+ * 1 GiB partition is 4 files, which 2 cores build 2 at a time, and an
+ * append rewrites at most 256 MiB of CSV); lakeview.conf's delta_file_mb
+ * sets it (1..4096). */
+#define LV_DELTA_FILE_MB 256
 
 /* Columns that get min/max/nullCount statistics: the first 32, as Delta's
  * delta.dataSkippingNumIndexedCols default. */
@@ -40,6 +41,7 @@ int lv_dcols_of(const struct lv_table *t, struct lv_dcol **out);
 
 /* A data file a version adds. */
 struct lv_dfile {
+	char name[80];                 /* its file name */
 	char path[LV_NAME_MAX + 64];   /* relative to the table's folder */
 	char part[32];                 /* its PartitionId value */
 	uint64_t ino;                  /* its node in the tree */
@@ -49,7 +51,11 @@ struct lv_dfile {
 	 * whose (segment, chunk) pairs give @sig (lv_dseg_sig) */
 	uint64_t seg0, sig;
 	size_t nseg;
+	char *data;                    /* its bytes (size of them), malloc'd */
 };
+
+/* Free @n files and their bytes and stats. */
+void lv_dfiles_free(struct lv_dfile *f, size_t n);
 
 /* One entry of a partition's manifest: a segment and its content chunk. */
 struct lv_dent {
@@ -69,11 +75,12 @@ static inline uint64_t lv_dseg_sig(uint64_t sig, uint64_t seg, uint64_t chunk)
 
 struct lv_dwriter;
 
-/* Start writing the files of partition @part of table @t under the Delta
- * table's folder @dir (files appear as PartitionId=<part>/part-….parquet). */
-int lv_dwriter_new(struct lv_dwriter **out, struct lv_wtxn *w,
-		   const struct lv_table *t, const struct lv_dcol *cols,
-		   uint64_t dir, const char *part, uint64_t file_bytes);
+/* Start writing, in memory, the files of partition @part of table @t
+ * (PartitionId=<part>/part-<index>-<uuid>.c000.zstd.parquet), a file per
+ * @file_bytes of CSV records. Knows nothing of the store: any thread. */
+int lv_dwriter_new(struct lv_dwriter **out, const struct lv_table *t,
+		   const struct lv_dcol *cols, const char *part, uint64_t file_bytes,
+		   size_t index);
 /* One CSV record of the partition (with its "\n"). Errors name table,
  * row and column. */
 int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len);
@@ -83,21 +90,11 @@ int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len);
 int lv_dwriter_seg(struct lv_dwriter *dw, uint64_t seg, uint64_t chunk);
 /* Close the file being written (the next segment is not contiguous). */
 int lv_dwriter_cut(struct lv_dwriter *dw);
-/* Finish: the files written, moved to the caller (free each .stats, then
- * the array). No rows at all: *@n is 0. */
+/* Finish: the files written, moved to the caller (lv_dfiles_free). No
+ * rows at all: *@n is 0. */
 int lv_dwriter_finish(struct lv_dwriter *dw, struct lv_dfile **files,
 		      size_t *n);
 void lv_dwriter_free(struct lv_dwriter *dw);
-
-/* The entries of manifest @manifest, copied (*@out malloc'd; none: 0). */
-int lv_dpart_entries(struct lv_wtxn *w, uint64_t manifest, struct lv_dent **out,
-		     size_t *n);
-/* Call @fn for each CSV record of content chunk @chunk, in order. */
-typedef int (*lv_drec_fn)(void *arg, const char *rec, size_t len);
-int lv_dchunk_records(struct lv_wtxn *w, uint64_t chunk, lv_drec_fn fn, void *arg);
-/* Call @fn for each CSV record of the file of manifest @manifest. */
-int lv_dfile_records(struct lv_wtxn *w, uint64_t manifest, lv_drec_fn fn,
-		     void *arg);
 
 /* The Id (first field) of a record, as 16 bytes; -EIO if it has none. */
 int lv_drec_id(const char *rec, size_t len, uint8_t id[16]);

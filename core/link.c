@@ -20,8 +20,8 @@
  *   push, snapshot, lake          Dataverse; the push to the storage
  *                                 account, snapshots, the lake's tables
  *   delta                         Delta tables: versions and their log,
- *   delta_checkpoint              checkpoints of the log,
- *   delta_file                    their data files and statistics
+ *   delta_checkpoint, delta_part  checkpoints, a partition's files,
+ *   delta_file                    a data file and its statistics
  *   batch                         applying changes: the batch;
  *   partition, encode,            partitions and their segments, CSV
  *   changelog, item               records, the change log, items;

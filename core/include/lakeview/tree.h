@@ -39,6 +39,7 @@
 /** Node flags. */
 #define LV_NODE_SNAPSHOT 0x1  /**< a file under <table>/Snapshot/ */
 #define LV_NODE_NOPUSH   0x2  /**< never pushed to ADLS */
+#define LV_NODE_IMMUTABLE 0x4 /**< written once, never changed (Delta files) */
 
 /** One file or directory. */
 struct lv_node {
