@@ -245,12 +245,15 @@ struct newest {
 	uint64_t ord;
 };
 
+/* All 16 bytes count: Dataverse's sequential GUIDs vary in some. */
 static uint32_t id_hash(const uint8_t id[16])
 {
-	uint32_t h;
+	uint64_t a, b;
 
-	memcpy(&h, id, 4);
-	return h ^ (uint32_t)id[15] * 2654435761u;
+	memcpy(&a, id, 8);
+	memcpy(&b, id + 8, 8);
+	a = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(a >> 32);
 }
 
 static struct newest *newest_find(struct version *v, const uint8_t id[16], int add)

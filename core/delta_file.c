@@ -198,6 +198,9 @@ static int file_open(struct lv_dwriter *dw)
 		pc[i].type = dw->cols[i].pt;
 		pc[i].precision = dw->cols[i].c->precision;
 		pc[i].scale = dw->cols[i].c->scale;
+		/* the row's Id and the primary key are unique: no dictionary */
+		pc[i].plain = (dw->cols[i].c->flags & LV_COL_ID) ||
+			      strcmp(dw->cols[i].c->name, dw->t->idattr) == 0;
 	}
 	rc = lv_parquet_writer_new(&dw->pw, pc, dw->ncols, &o, lv_parquet_write_buf, &dw->out);
 	free(pc);
@@ -464,7 +467,7 @@ static int next_field(struct lv_dwriter *dw, const char **p, const char *end,
 		s = q;
 	}
 	if (s >= end || *s == '\n') {
-		*p = end;
+		*p = s < end ? s + 1 : end;  /* past the record's "\n" */
 		return 1;
 	}
 	if (*s != ',')
@@ -598,8 +601,15 @@ static int put_value(struct lv_dwriter *dw, size_t i, const char *v, size_t n,
 
 int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len)
 {
-	const char *p = rec, *end = rec + len, *v;
-	size_t i = 0, n;
+	size_t used;
+
+	return lv_dwriter_take(dw, rec, len, &used);
+}
+
+int lv_dwriter_take(struct lv_dwriter *dw, const char *rec, size_t avail, size_t *used)
+{
+	const char *p = rec, *end = rec + avail, *v;
+	size_t i = 0, n, len;
 	int quoted, last = 0, rc;
 
 	if (!dw->pw) {
@@ -609,9 +619,9 @@ int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len)
 	}
 	while (!last) {
 		last = next_field(dw, &p, end, &v, &n, &quoted);
-		if (last < 0 || i >= dw->ncols)
+		if (last < 0 || i >= dw->ncols || (last && p[-1] != '\n'))
 			return lv_err_set(-EIO, "table '%s', partition %s: a record of the lake is not the CSV lakeview writes (%.*s)",
-					  dw->t->name, dw->part, (int)(len > 60 ? 60 : len), rec);
+					  dw->t->name, dw->part, (int)(avail > 60 ? 60 : avail), rec);
 		rc = put_value(dw, i, v, n, quoted);
 		if (rc == LV_EBADVALUE || rc == LV_ETOOBIG)
 			return lv_err_set(rc, "table '%s', row %.36s, column '%s': value '%.*s' does not fit %s, its type in the metadata now; no Delta version of the table was written (remove and add the table again to rewrite it)",
@@ -630,6 +640,8 @@ int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len)
 	rc = lv_parquet_end_row(dw->pw);
 	if (rc)
 		return rc;
+	len = (size_t)(p - rec);
+	*used = len;
 	dw->cur.rows++;
 	dw->csv_bytes += len;
 	return 0;

@@ -84,6 +84,10 @@ int lv_dwriter_new(struct lv_dwriter **out, const struct lv_table *t,
 /* One CSV record of the partition (with its "\n"). Errors name table,
  * row and column. */
 int lv_dwriter_record(struct lv_dwriter *dw, const char *rec, size_t len);
+/* The first record of the @avail bytes at @rec (whole records follow):
+ * lv_dwriter_record() without a scan for its end first; *@used is its
+ * length. */
+int lv_dwriter_take(struct lv_dwriter *dw, const char *rec, size_t avail, size_t *used);
 /* The records of segment @seg (chunk @chunk) were given: the file being
  * written holds it; the file is closed once the writer's file_bytes of
  * records went in, so files end at segment boundaries. */

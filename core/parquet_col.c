@@ -422,7 +422,7 @@ void lv_pq_col_reset(struct lv_parquet_writer *w, struct pq_col *c)
 	c->chunk_seen = 0;
 	c->chunk_values = c->raw = c->packed = c->rows = 0;
 	c->used_plain = c->used_dict = 0;
-	c->dict_on = c->type == LV_PARQUET_STRING && !w->no_dict;
+	c->dict_on = c->type == LV_PARQUET_STRING && !w->no_dict && !c->plain;
 	lv_pq_dict_reset(&c->d);
 	c->nulls = 0;
 	c->have = c->nan = c->long_str = 0;
@@ -455,6 +455,7 @@ static int col_init(struct lv_parquet_writer *w, struct pq_col *c,
 				  lv_err_quote(in->name, q, sizeof(q)), (int)in->type);
 	c->type = in->type;
 	c->phys = phys[in->type];
+	c->plain = in->plain;
 	if (in->type == LV_PARQUET_DECIMAL) {
 		if (in->precision < 1 || in->precision > LV_PARQUET_DECIMAL_MAX ||
 		    in->scale < 0 || in->scale > in->precision)

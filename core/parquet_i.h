@@ -49,7 +49,7 @@ struct pq_col {
 	struct lv_buf chunk;    /* finished data pages, headers included */
 	size_t chunk_seen;      /* chunk.len counted in the row group's size */
 	uint64_t chunk_values, raw, packed, rows;
-	int used_plain, used_dict, dict_on;
+	int used_plain, used_dict, dict_on, plain;
 	struct pq_dict d;
 	/* statistics of the chunk */
 	int64_t nulls;

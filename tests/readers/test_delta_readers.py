@@ -479,6 +479,28 @@ class Files(DeltaChecks, unittest.TestCase):
         self.assertEqual((len(adds), len(removes)), (1, 1), (adds, removes))
         self.assertNotIn(removes[0], set(after) - set(active), "not the tail file")
 
+        # a value of delta or delta_file_mb that is not one: one line, no snapshot
+        conf = os.path.join(self.lake.store, "lakeview.conf")
+        with open(conf) as f:
+            good = f.read()
+        for bad, words in (("delta = maybe\n", ("delta", "on or", "off")),
+                           ("delta = on\ndelta_file_mb = 5000\n", ("delta_file_mb", "4096"))):
+            with open(conf, "w") as f:
+                f.write(good.replace("delta = on\ndelta_file_mb = 1\n", bad))
+            snaps = self.lake.files("bench/Snapshot/")
+            self.lake.ingest("bench", [self.row(7, 2 * 10 ** 9 + len(bad), bad)],
+                             now=self.lake.now + 60)
+            p = self.lake.run("snapshot", now=self.lake.now + 70)
+            err = p.stderr.decode()
+            self.assertNotEqual(p.returncode, 0)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+            for w in words:
+                self.assertIn(w, err)
+            if "maybe" in bad:
+                self.assertEqual(self.lake.files("bench/Snapshot/"), snaps)
+        with open(conf, "w") as f:
+            f.write(good)
+
 
 KEEP = 5  # LV_DELTA_KEEP: versions and CSV snapshots share one retention
 

@@ -175,7 +175,7 @@ static void test_decimal(void)
 /* An INT32 column "v" of rows 7, null, -1, uncompressed, by hand. */
 static void test_file_plain(void)
 {
-	static const struct lv_parquet_column col = { "v", LV_PARQUET_INT32, 0, 0 };
+	static const struct lv_parquet_column col = { "v", LV_PARQUET_INT32, 0, 0, 0 };
 	static const struct lv_parquet_options o = { .created_by = "lakeview" };
 	struct lv_parquet_writer *w;
 	struct lv_buf out;
@@ -233,7 +233,7 @@ static void test_file_plain(void)
 /* A string column "s" of "aa","bb" x10: a dictionary page, then indices. */
 static void test_file_dictionary(void)
 {
-	static const struct lv_parquet_column col = { "s", LV_PARQUET_STRING, 0, 0 };
+	static const struct lv_parquet_column col = { "s", LV_PARQUET_STRING, 0, 0, 0 };
 	static const uint8_t head[] = {
 		'P', 'A', 'R', '1',
 		/* DICTIONARY_PAGE, 12 bytes twice; 2 values, PLAIN */
@@ -270,7 +270,7 @@ static void test_file_dictionary(void)
 /* zstd: the page body decompresses to what the uncompressed file holds. */
 static void test_zstd(void)
 {
-	static const struct lv_parquet_column col = { "v", LV_PARQUET_INT64, 0, 0 };
+	static const struct lv_parquet_column col = { "v", LV_PARQUET_INT64, 0, 0, 0 };
 	/* 300 values: num_values zigzag 600, PLAIN, RLE, RLE */
 	static const char tail[] = "\x2c\x15\xd8\x04\x15\x00\x15\x06\x15\x06\x00\x00";
 	struct lv_parquet_options o = { .codec = LV_PARQUET_ZSTD };
@@ -321,7 +321,7 @@ static void test_zstd(void)
 /* Doubles: a zero min is -0.0, a zero max +0.0; a NaN drops min and max. */
 static void test_double_stats(void)
 {
-	static const struct lv_parquet_column col = { "x", LV_PARQUET_DOUBLE, 0, 0 };
+	static const struct lv_parquet_column col = { "x", LV_PARQUET_DOUBLE, 0, 0, 0 };
 	/* Statistics: null_count 0, max_value +0.0, min_value -0.0 */
 	static const uint8_t zeros[] = {
 		0x3c, 0x36, 0x00, 0x28, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x00,
@@ -352,14 +352,14 @@ static void test_double_stats(void)
 static void test_misuse_and_bounds(void)
 {
 	static const struct lv_parquet_column cols[] = {
-		{ "s", LV_PARQUET_STRING, 0, 0 },
-		{ "d", LV_PARQUET_DECIMAL, 5, 2 },
+		{ "s", LV_PARQUET_STRING, 0, 0, 0 },
+		{ "d", LV_PARQUET_DECIMAL, 5, 2, 0 },
 	};
 	static const struct lv_parquet_column dup[] = {
-		{ "a", LV_PARQUET_INT32, 0, 0 }, { "a", LV_PARQUET_INT64, 0, 0 },
+		{ "a", LV_PARQUET_INT32, 0, 0, 0 }, { "a", LV_PARQUET_INT64, 0, 0, 0 },
 	};
-	static const struct lv_parquet_column wide = { "w", LV_PARQUET_DECIMAL, 39, 0 };
-	static const struct lv_parquet_column i64 = { "n", LV_PARQUET_INT64, 0, 0 };
+	static const struct lv_parquet_column wide = { "w", LV_PARQUET_DECIMAL, 39, 0, 0 };
+	static const struct lv_parquet_column i64 = { "n", LV_PARQUET_INT64, 0, 0, 0 };
 	struct lv_parquet_options o = { .row_group_bytes = 4000, .page_rows = 100 };
 	struct lv_parquet_writer *w = NULL;
 	struct lv_buf out;

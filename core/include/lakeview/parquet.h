@@ -80,6 +80,8 @@ struct lv_parquet_column {
 	enum lv_parquet_type type;
 	int precision;             /**< DECIMAL: 1..LV_PARQUET_DECIMAL_MAX */
 	int scale;                 /**< DECIMAL: 0..precision */
+	int plain;                 /**< STRING: always PLAIN (unique values,
+				        where a dictionary cannot pay) */
 };
 
 /** Compression of the pages. */
