@@ -86,7 +86,8 @@ int lvfs_fh_open_file(struct lvfs *fs, fuse_ino_t ino, struct lvfs_fh *h,
 		h->kind = 0;
 		return rc;
 	}
-	if ((h->node.flags & LV_NODE_SNAPSHOT) == 0 && !fs->o.live_cache) {
+	if ((h->node.flags & (LV_NODE_SNAPSHOT | LV_NODE_IMMUTABLE)) == 0 &&
+	    !fs->o.live_cache) {
 		/* A live file may change while this handle reads it: keep
 		 * its bytes out of the shared page cache (see the top). */
 		direct = 1;
