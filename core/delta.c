@@ -75,8 +75,15 @@ int lv_delta_enabled(const struct lv_store *st)
 	    !strcasecmp(v, "false"))
 		return 0;
 	if (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
-	    !strcasecmp(v, "true"))
+	    !strcasecmp(v, "true")) {
+		const char *mb = lv_store_conf_get(st, "delta_file_mb");
+
+		if (mb && (lv_store_conf_uint(st, "delta_file_mb") < 1 ||
+			   lv_store_conf_uint(st, "delta_file_mb") > LV_DELTA_FILE_MB_MAX))
+			return lv_err_set(LV_ECONF, "lakeview.conf: delta_file_mb = '%.40s' is not a size of 1 to %d MiB; write one",
+					  mb, LV_DELTA_FILE_MB_MAX);
 		return 1;
+	}
 	return lv_err_set(LV_ECONF, "lakeview.conf: delta = '%.40s' is neither on nor off; write delta = on or delta = off",
 			  v);
 }
@@ -537,9 +544,8 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 
 	*written = 0;
 	v.file_bytes = (uint64_t)lv_store_conf_uint(w->st, "delta_file_mb");
-	if (v.file_bytes > 4096)
-		return lv_err_set(LV_ECONF, "lakeview.conf: delta_file_mb = %llu is over 4096; write a size of 1 to 4096 MiB",
-				  (unsigned long long)v.file_bytes);
+	if (v.file_bytes > LV_DELTA_FILE_MB_MAX)  /* lv_delta_enabled() said so */
+		v.file_bytes = LV_DELTA_FILE_MB_MAX;
 	v.file_bytes = (v.file_bytes ? v.file_bytes : LV_DELTA_FILE_MB) << 20;
 	v.adds = json_array();
 	if (!removed || !v.adds) {

@@ -23,6 +23,7 @@
  * append rewrites at most 256 MiB of CSV); lakeview.conf's delta_file_mb
  * sets it (1..4096). */
 #define LV_DELTA_FILE_MB 256
+#define LV_DELTA_FILE_MB_MAX 4096
 
 /* Columns that get min/max/nullCount statistics: the first 32, as Delta's
  * delta.dataSkippingNumIndexedCols default. */

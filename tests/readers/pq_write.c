@@ -75,7 +75,7 @@ static size_t opt_size(json_t *o, const char *k)
 
 int main(int argc, char **argv)
 {
-	struct lv_parquet_column cols[256];
+	struct lv_parquet_column cols[256] = { { 0 } };
 	struct lv_parquet_kv kv[16];
 	struct lv_parquet_options o = { 0 };
 	struct lv_parquet_writer *w = NULL;

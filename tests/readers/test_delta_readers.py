@@ -496,8 +496,7 @@ class Files(DeltaChecks, unittest.TestCase):
             self.assertEqual(len(err.strip().splitlines()), 1, err)
             for w in words:
                 self.assertIn(w, err)
-            if "maybe" in bad:
-                self.assertEqual(self.lake.files("bench/Snapshot/"), snaps)
+            self.assertEqual(self.lake.files("bench/Snapshot/"), snaps, "nothing committed")
         with open(conf, "w") as f:
             f.write(good)
 

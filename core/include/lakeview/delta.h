@@ -44,7 +44,8 @@ struct lv_delta_info {
 /**
  * Is Delta on for this link (`delta` in lakeview.conf)?
  * @return 1 on, 0 off; LV_ECONF (with the detail) for a value that is
- *         neither on nor off.
+ *         neither on nor off, or, when on, a delta_file_mb that is not a
+ *         size of 1 to 4096 MiB.
  */
 int lv_delta_enabled(const struct lv_store *st);
 
