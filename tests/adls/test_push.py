@@ -306,7 +306,7 @@ class Push(T.AdlsCase):
         s.set_conf("delta", "on")
         s.snapshot()
         present = set()
-        for round_ in range(7):
+        for round_ in range(6):
             m = px.mark()
             s.push()
             lake = s.lake()
