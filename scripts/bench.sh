@@ -31,6 +31,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 what=${1:-all}
 rows=${2:-1000000}
+push_rows=${2:-}
 
 scripts/setup.sh --with-bench
 build=${LAKEVIEW_BUILD:-build-bench}
@@ -167,7 +168,8 @@ bench_push() {
 	aurl=$(cat "$dir/az/azurite.url")
 	key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 	printf '%s\n' "$key" >"$dir/key"
-	n=4700000
+	chmod 600 "$dir/key"  # lakectl refuses a key others can read
+	n=${push_rows:-4700000}
 	python3 "$gen" "$dir/bench.json" "$n" >"$dir/big.jsonl"
 	rm -rf "$dir/p"
 	"$lakectl" link --store "$dir/p" --environment bench --organization p --adls-url "$aurl" \
@@ -177,6 +179,7 @@ bench_push() {
 	rm -f "$dir/big.jsonl"
 	size=$("$lakectl" ls -l --store "$dir/p" bench/2021.csv | awk '{print $1}')
 	t1=$(elapsed "$lakectl" push --store "$dir/p")
+	rss1=$(maxrss)
 	sent1=$(grep -o '[0-9]* bytes sent' "$dir/log" | tail -1 | cut -d' ' -f1)
 	# rclone: the same tree (as files) to the same Azurite; its defaults
 	# (4 MiB blocks, 16 in flight). rclone 1.60 reaches an emulator at a
@@ -206,7 +209,8 @@ bench_push() {
 	mbs() { python3 -c "print('%.1f' % ($1 / $2 / 1e6))"; }
 	echo "first push of $size bytes: lakeview $t1 s ($(mbs "$size" "$t1") MB/s, $sent1 bytes sent);" \
 		"rclone copy $r1 s ($(mbs "$size" "$r1") MB/s, $rb1 bytes)"
-	echo "  speed lakeview/rclone = $(ratio "$r1" "$t1"), bytes sent lakeview/rclone = $(ratio "$sent1" "$rb1")"
+	echo "  speed lakeview/rclone = $(ratio "$r1" "$t1"), bytes sent lakeview/rclone = $(ratio "$sent1" "$rb1")," \
+		"lakectl push max RSS $rss1 KiB for a $size-byte partition"
 	echo "after 1,000 updates: lakeview $t2 s, $sent2 bytes sent ($(python3 -c "print('%.1f%%' % (100.0 * $sent2 / $size))") of the partition);" \
 		"rclone copy $r2 s, $rb2 bytes (it re-sends changed files whole)"
 	echo "  speed lakeview/rclone = $(ratio "$r2" "$t2"), bytes sent lakeview/rclone = $(ratio "$sent2" "$rb2")"
