@@ -19,6 +19,14 @@
  *  - A cancel flag (lv_dv_set_cancel()) is looked at between pages and
  *    wakes backoffs and requests: a stop leaves the last commit standing
  *    and does not mark the table Failed.
+ *  - Tables sync on several threads at once (lakectl sync), one client
+ *    each, and the store has ONE writer: every store write of a sync runs
+ *    under the writer lock (lv_dv_set_writer()), fetching and parsing run
+ *    outside it. The fetching threads commit themselves, in turn, rather
+ *    than handing pages to a committing thread: a page's batch already is
+ *    one short transaction with its link, a page waiting in a queue would
+ *    be a page not committed when killed, and the lock keeps the store's
+ *    per-process batch buffers (store_i.h) single-threaded for free.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -55,6 +63,7 @@ struct lv_dv {
 	unsigned page_size;
 	struct lv_http_retry retry;
 	char code[64];            /* error.code of the last failed request */
+	pthread_mutex_t *writer;  /* held around every store write; NULL: none */
 };
 
 static int origin_of(const char *url, char *out, size_t len)
@@ -118,6 +127,28 @@ void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag)
 {
 	dv->retry.cancel = flag;
 	lv_http_set_cancel(dv->http, flag);
+}
+
+void lv_dv_set_writer(struct lv_dv *dv, pthread_mutex_t *mu)
+{
+	dv->writer = mu;
+}
+
+/* The store is written by one thread at a time: its LMDB write transaction
+ * and the batch buffers it keeps between batches (store_i.h) are shared by
+ * every table of the process. Fetching and parsing run outside the lock. */
+static void wlock(struct lv_dv *dv, int *held)
+{
+	if (!*held && dv->writer)
+		pthread_mutex_lock(dv->writer);
+	*held = 1;
+}
+
+static void wunlock(struct lv_dv *dv, int *held)
+{
+	if (*held && dv->writer)
+		pthread_mutex_unlock(dv->writer);
+	*held = 0;
 }
 
 void lv_dv_free(struct lv_dv *dv)
@@ -463,7 +494,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	char *meta = NULL, *url = NULL;
 	size_t mlen;
 	unsigned empty = 0;
-	int rc, changed = 0, expired_once = 0;
+	int rc, changed = 0, expired_once = 0, held = 0;
 
 	lv_err_clear();
 	memset(&t, 0, sizeof(t));
@@ -496,6 +527,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	{
 		struct lv_table cur;
 
+		wlock(dv, &held);
 		rc = lv_table_get(st, name, &cur);
 		if (rc)
 			goto fail;
@@ -506,6 +538,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		lv_table_free(&cur);
 		if (rc)
 			goto fail;
+		wunlock(dv, &held);
 	}
 	p.table = t.name;
 
@@ -548,6 +581,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			{
 				struct lv_table cur;
 
+				wlock(dv, &held);
 				rc = lv_table_get(st, name, &cur);
 				if (!rc) {
 					rc = state_store(&cur, &s);
@@ -559,6 +593,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			}
 			if (rc)
 				goto fail;
+			wunlock(dv, &held);
 			continue;
 		}
 		if (rc)
@@ -581,6 +616,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			rc = check_link(dv, delta, "deltaLink");
 		if (rc)
 			goto fail;
+		wlock(dv, &held);
 		rc = lv_batch_begin(st, name, &b);
 		if (rc)
 			goto fail;
@@ -653,6 +689,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		rc = lv_batch_commit(b, &bs);
 		if (rc)
 			goto fail;
+		wunlock(dv, &held);
 		if (bs.schema_committed)
 			changed = 0;
 		p.pages++;
@@ -667,9 +704,12 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	rc = 0;
 	goto done;
 fail:
-	if (rc != -ECANCELED)
+	if (rc != -ECANCELED) {
+		wlock(dv, &held);
 		fail_table(st, name, rc);
+	}
 done:
+	wunlock(dv, &held);
 	free(url);
 	free(meta);
 	state_free(&s);

@@ -26,6 +26,7 @@
 #ifndef LAKEVIEW_DATAVERSE_H
 #define LAKEVIEW_DATAVERSE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,19 @@ void lv_dv_free(struct lv_dv *dv);
  * ends within a tenth of a second, and no further page is fetched.
  */
 void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag);
+
+/**
+ * Caveat: one lv_dv per thread (its connection and token are its own);
+ * several threads may sync different tables of one store at once only if
+ * they all share @p mu here.
+ *
+ * Hold @p mu around every write this client makes to the store (each
+ * page's batch with its link, state changes, a table's failure), so that
+ * tables fetched by several threads are committed by one at a time: the
+ * store has one writer. Fetching and parsing a page happen outside it.
+ * NULL (the default): no lock, for a single-threaded caller.
+ */
+void lv_dv_set_writer(struct lv_dv *dv, pthread_mutex_t *mu);
 
 /** A table of the environment (lv_dv_tables()). */
 struct lv_dv_table {
