@@ -21,12 +21,14 @@
  *    and does not mark the table Failed.
  *  - Tables sync on several threads at once (lakectl sync), one client
  *    each, and the store has ONE writer: every store write of a sync runs
- *    under the writer lock (lv_dv_set_writer()), fetching and parsing run
+ *    under the writer lock (lv_dv_share()), fetching and parsing run
  *    outside it. The fetching threads commit themselves, in turn, rather
  *    than handing pages to a committing thread: a page's batch already is
  *    one short transaction with its link, a page waiting in a queue would
  *    be a page not committed when killed, and the lock keeps the store's
  *    per-process batch buffers (store_i.h) single-threaded for free.
+ *    The same share carries the org's throttle: a Retry-After told to one
+ *    table's request holds back the requests of all (limits are per user).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -63,7 +65,7 @@ struct lv_dv {
 	unsigned page_size;
 	struct lv_http_retry retry;
 	char code[64];            /* error.code of the last failed request */
-	pthread_mutex_t *writer;  /* held around every store write; NULL: none */
+	struct lv_dv_shared *sh;  /* writer lock and throttle pause; NULL: none */
 };
 
 static int origin_of(const char *url, char *out, size_t len)
@@ -129,9 +131,51 @@ void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag)
 	lv_http_set_cancel(dv->http, flag);
 }
 
-void lv_dv_set_writer(struct lv_dv *dv, pthread_mutex_t *mu)
+void lv_dv_share(struct lv_dv *dv, struct lv_dv_shared *sh)
 {
-	dv->writer = mu;
+	dv->sh = sh;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait out a pause another client of the org was told to take (429 with
+ * Retry-After), in slices so a stop still ends it. */
+static int throttle_wait(struct lv_dv *dv)
+{
+	for (;;) {
+		int64_t left;
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		pthread_mutex_lock(&dv->sh->mu);
+		left = dv->sh->pause_ms - mono_ms();
+		pthread_mutex_unlock(&dv->sh->mu);
+		if (left <= 0)
+			return 0;
+		if (dv->retry.cancel && *dv->retry.cancel)
+			return -ECANCELED;
+		if (left < 100)
+			ts.tv_nsec = (long)left * 1000000L;
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+static void throttle_note(struct lv_dv *dv, const struct lv_http_resp *r)
+{
+	int64_t until;
+
+	if (r->status != 429 || r->retry_after < 0)
+		return;
+	until = mono_ms() + (int64_t)r->retry_after * 1000;
+	pthread_mutex_lock(&dv->sh->mu);
+	if (until > dv->sh->pause_ms)
+		dv->sh->pause_ms = until;
+	pthread_mutex_unlock(&dv->sh->mu);
 }
 
 /* The store is written by one thread at a time: its LMDB write transaction
@@ -139,15 +183,15 @@ void lv_dv_set_writer(struct lv_dv *dv, pthread_mutex_t *mu)
  * every table of the process. Fetching and parsing run outside the lock. */
 static void wlock(struct lv_dv *dv, int *held)
 {
-	if (!*held && dv->writer)
-		pthread_mutex_lock(dv->writer);
+	if (!*held && dv->sh)
+		pthread_mutex_lock(&dv->sh->writer);
 	*held = 1;
 }
 
 static void wunlock(struct lv_dv *dv, int *held)
 {
-	if (*held && dv->writer)
-		pthread_mutex_unlock(dv->writer);
+	if (*held && dv->sh)
+		pthread_mutex_unlock(&dv->sh->writer);
 	*held = 0;
 }
 
@@ -239,8 +283,17 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 		if (tracked)
 			hdrs[n++] = prefer;
 		hdrs[n] = NULL;
+		if (dv->sh) {
+			rc = throttle_wait(dv);
+			if (rc) {
+				memset(auth, 0, sizeof(auth));
+				return rc;
+			}
+		}
 		rc = lv_http_request(dv->http, "GET", url, hdrs, NULL, 0, r);
 		memset(auth, 0, sizeof(auth));
+		if (!rc && dv->sh)
+			throttle_note(dv, r);
 		again = lv_http_retry_wait(&dv->retry, attempt, rc, r, &renewed);
 		if (again < 0)
 			return again;

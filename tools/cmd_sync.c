@@ -15,8 +15,9 @@
  * so an org of forty tables syncs in about the time of its slowest tables
  * rather than their sum; a page of a real org takes seconds to answer and
  * the threads spend it waiting. The store is written by one thread at a
- * time (lv_dv_set_writer(), why in dataverse.c). A table that fails only
- * ends its own sync; its thread takes the next table.
+ * time, and a 429 with Retry-After pauses all of them (lv_dv_share(), why
+ * in dataverse.c). A table that fails only ends its own sync; its thread
+ * takes the next table.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -245,7 +246,7 @@ int cmd_sync(int argc, char **argv)
 	int follow = 0, once = 0, c, rc;
 	struct lv_store *st = NULL;
 	struct worker w[IN_FLIGHT_MAX];
-	pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
+	struct lv_dv_shared sh = LV_DV_SHARED_INIT;
 	int nw = 0;
 	unsigned inflight;
 	struct sigaction sa;
@@ -293,7 +294,7 @@ int cmd_sync(int argc, char **argv)
 			goto out;
 		}
 		lv_dv_set_cancel(w[nw].dv, &stop);
-		lv_dv_set_writer(w[nw].dv, &writer);
+		lv_dv_share(w[nw].dv, &sh);
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
