@@ -108,9 +108,9 @@ static void progress(void *arg, const struct lv_sync_progress *p)
 			rate, p->done ? "\n" : "");
 	} else if (p->done || s - g->logged >= LOG_EVERY) {
 		g->logged = s;
-		fprintf(stderr, "%s: %llu rows in %llu pages (%.0f rows/s), %llu applied, %llu unchanged, %llu removed%s\n",
+		fprintf(stderr, "%s: %llu rows in %llu pages in %.1f s (%.0f rows/s), %llu applied, %llu unchanged, %llu removed%s\n",
 			p->table, (unsigned long long)p->rows, (unsigned long long)p->pages,
-			rate, (unsigned long long)p->applied, (unsigned long long)p->skipped,
+			s, rate, (unsigned long long)p->applied, (unsigned long long)p->skipped,
 			(unsigned long long)p->deleted, p->done ? "" : " ...");
 	}
 	pthread_mutex_unlock(&out_mu);
