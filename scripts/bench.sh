@@ -113,18 +113,23 @@ bench_snapshot() {
 	echo "  new store bytes: file $((after - before)), map in use $((used2 - used)) (goal <= 1 MiB)"
 }
 
-bench_sync() {
-	echo "== sync: initial sync of 1,000,000 rows from the Dataverse stand-in"
-	python3 tests/dataverse/standin.py --sample-org --sample-rows "${SYNC_ROWS:-1000000}" --seed 3 \
+# Start the sample-org stand-in with the options given; sets spid and url.
+standin_start() {
+	python3 tests/dataverse/standin.py --sample-org --seed 3 "$@" \
 		>"$dir/standin.out" 2>"$dir/standin.err" &
 	spid=$!
-	trap 'kill $spid 2>/dev/null; rm -rf "$dir"' EXIT
 	i=0
 	until grep -q '^READY ' "$dir/standin.out" 2>/dev/null; do
 		i=$((i + 1)); [ $i -lt 600 ] || { echo "stand-in did not start"; kill $spid; return 1; }
 		sleep 0.1
 	done
 	url=$(awk '/^READY/ {print $2}' "$dir/standin.out")
+}
+
+bench_sync() {
+	echo "== sync: initial sync of 1,000,000 rows from the Dataverse stand-in"
+	trap 'kill $spid 2>/dev/null; rm -rf "$dir"' EXIT
+	standin_start --sample-rows "${SYNC_ROWS:-1000000}" || return 1
 	t0=00000000-0000-0000-0000-000000000001
 	printf 's3cret-value\n' >"$dir/secret"
 	chmod 600 "$dir/secret"
@@ -164,15 +169,7 @@ PY
 # max of the tables' own paging times in that same run.
 bench_sync_paged() {
 	delay=${SYNC_DELAY:-0.4}
-	python3 tests/dataverse/standin.py --sample-org --sample-rows "${SYNC_PAGED_ROWS:-20000}" --seed 3 \
-		--page-delay "$delay" >"$dir/standin2.out" 2>"$dir/standin2.err" &
-	spid=$!
-	i=0
-	until grep -q '^READY ' "$dir/standin2.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -lt 600 ] || { echo "stand-in did not start"; kill $spid; return 1; }
-		sleep 0.1
-	done
-	url=$(awk '/^READY/ {print $2}' "$dir/standin2.out")
+	standin_start --sample-rows "${SYNC_PAGED_ROWS:-20000}" --page-delay "$delay" || return 1
 	rm -rf "$dir/p"
 	"$lakectl" link --store "$dir/p" --environment bench --organization p --dataverse-url "$url" \
 		--tenant-id $t0 --client-id lakeview-test --client-secret-file "$dir/secret" \
