@@ -101,12 +101,13 @@ class Kill(unittest.TestCase):
                               moves=n // 5)
             self.clean.sync()
             # ~8 delta pages of lv_widget, 2-3 of the others
-            # each request delayed 150 ms: ~2.5 s for the whole delta
+            # each request delayed 400 ms: ~2.5 s for the whole delta with its
+            # three tables in flight at once
             delays = [self.rng.uniform(0.1, 2.0)]
             if rnd == 1:
                 delays.append(self.rng.uniform(0.1, 1.0))
             for d in delays:
-                landed += self.killed_sync(store, d, ms=150)
+                landed += self.killed_sync(store, d, ms=400)
             self.finish(store)
             with self.subTest(round=rnd, kill_delays=delays):
                 lvtest.assert_same_lake(self, self.clean, store, "delta %d, killed at %s" % (rnd, delays))
