@@ -19,6 +19,16 @@
  *  - A cancel flag (lv_dv_set_cancel()) is looked at between pages and
  *    wakes backoffs and requests: a stop leaves the last commit standing
  *    and does not mark the table Failed.
+ *  - Tables sync on several threads at once (lakectl sync), one client
+ *    each, and the store has ONE writer: every store write of a sync runs
+ *    under the writer lock (lv_dv_share()), fetching and parsing run
+ *    outside it. The fetching threads commit themselves, in turn, rather
+ *    than handing pages to a committing thread: a page's batch already is
+ *    one short transaction with its link, a page waiting in a queue would
+ *    be a page not committed when killed, and the lock keeps the store's
+ *    per-process batch buffers (store_i.h) single-threaded for free.
+ *    The same share carries the org's throttle: a Retry-After told to one
+ *    table's request holds back the requests of all (limits are per user).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -55,6 +65,7 @@ struct lv_dv {
 	unsigned page_size;
 	struct lv_http_retry retry;
 	char code[64];            /* error.code of the last failed request */
+	struct lv_dv_shared *sh;  /* writer lock and throttle pause; NULL: none */
 };
 
 static int origin_of(const char *url, char *out, size_t len)
@@ -118,6 +129,70 @@ void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag)
 {
 	dv->retry.cancel = flag;
 	lv_http_set_cancel(dv->http, flag);
+}
+
+void lv_dv_share(struct lv_dv *dv, struct lv_dv_shared *sh)
+{
+	dv->sh = sh;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait out a pause another client of the org was told to take (429 with
+ * Retry-After), in slices so a stop still ends it. */
+static int throttle_wait(struct lv_dv *dv)
+{
+	for (;;) {
+		int64_t left;
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		pthread_mutex_lock(&dv->sh->mu);
+		left = dv->sh->pause_ms - mono_ms();
+		pthread_mutex_unlock(&dv->sh->mu);
+		if (left <= 0)
+			return 0;
+		if (dv->retry.cancel && *dv->retry.cancel)
+			return -ECANCELED;
+		if (left < 100)
+			ts.tv_nsec = (long)left * 1000000L;
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+static void throttle_note(struct lv_dv *dv, const struct lv_http_resp *r)
+{
+	int64_t until;
+
+	if (r->status != 429 || r->retry_after < 0)
+		return;
+	until = mono_ms() + (int64_t)r->retry_after * 1000;
+	pthread_mutex_lock(&dv->sh->mu);
+	if (until > dv->sh->pause_ms)
+		dv->sh->pause_ms = until;
+	pthread_mutex_unlock(&dv->sh->mu);
+}
+
+/* The store is written by one thread at a time: its LMDB write transaction
+ * and the batch buffers it keeps between batches (store_i.h) are shared by
+ * every table of the process. Fetching and parsing run outside the lock. */
+static void wlock(struct lv_dv *dv, int *held)
+{
+	if (!*held && dv->sh)
+		pthread_mutex_lock(&dv->sh->writer);
+	*held = 1;
+}
+
+static void wunlock(struct lv_dv *dv, int *held)
+{
+	if (*held && dv->sh)
+		pthread_mutex_unlock(&dv->sh->writer);
+	*held = 0;
 }
 
 void lv_dv_free(struct lv_dv *dv)
@@ -208,8 +283,17 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 		if (tracked)
 			hdrs[n++] = prefer;
 		hdrs[n] = NULL;
+		if (dv->sh) {
+			rc = throttle_wait(dv);
+			if (rc) {
+				memset(auth, 0, sizeof(auth));
+				return rc;
+			}
+		}
 		rc = lv_http_request(dv->http, "GET", url, hdrs, NULL, 0, r);
 		memset(auth, 0, sizeof(auth));
+		if (!rc && dv->sh)
+			throttle_note(dv, r);
 		again = lv_http_retry_wait(&dv->retry, attempt, rc, r, &renewed);
 		if (again < 0)
 			return again;
@@ -463,7 +547,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	char *meta = NULL, *url = NULL;
 	size_t mlen;
 	unsigned empty = 0;
-	int rc, changed = 0, expired_once = 0;
+	int rc, changed = 0, expired_once = 0, held = 0;
 
 	lv_err_clear();
 	memset(&t, 0, sizeof(t));
@@ -496,6 +580,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	{
 		struct lv_table cur;
 
+		wlock(dv, &held);
 		rc = lv_table_get(st, name, &cur);
 		if (rc)
 			goto fail;
@@ -506,6 +591,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		lv_table_free(&cur);
 		if (rc)
 			goto fail;
+		wunlock(dv, &held);
 	}
 	p.table = t.name;
 
@@ -548,6 +634,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			{
 				struct lv_table cur;
 
+				wlock(dv, &held);
 				rc = lv_table_get(st, name, &cur);
 				if (!rc) {
 					rc = state_store(&cur, &s);
@@ -559,6 +646,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			}
 			if (rc)
 				goto fail;
+			wunlock(dv, &held);
 			continue;
 		}
 		if (rc)
@@ -581,6 +669,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			rc = check_link(dv, delta, "deltaLink");
 		if (rc)
 			goto fail;
+		wlock(dv, &held);
 		rc = lv_batch_begin(st, name, &b);
 		if (rc)
 			goto fail;
@@ -653,6 +742,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		rc = lv_batch_commit(b, &bs);
 		if (rc)
 			goto fail;
+		wunlock(dv, &held);
 		if (bs.schema_committed)
 			changed = 0;
 		p.pages++;
@@ -667,9 +757,12 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	rc = 0;
 	goto done;
 fail:
-	if (rc != -ECANCELED)
+	if (rc != -ECANCELED) {
+		wlock(dv, &held);
 		fail_table(st, name, rc);
+	}
 done:
+	wunlock(dv, &held);
 	free(url);
 	free(meta);
 	state_free(&s);

@@ -154,6 +154,7 @@ static const struct {
 	{ "page_size", 1, 5000 },
 	{ "retry_base_ms", 1, 3600000 },
 	{ "retry_tries", 1, 1000 },
+	{ "tables_in_flight", 1, 52 },
 };
 
 static int conf_number_check(const char *path, int lineno, const char *k,

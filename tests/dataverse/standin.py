@@ -90,7 +90,9 @@ with 400/404/409.
     GET    /admin/config                       -> {"token_lifetime","retention_seconds",...}
     POST   /admin/config   {"token_lifetime":60,"retention_seconds":604800,"max_page_size":5000,
                             "default_page_size":5000,"client_id","client_secret","tenant_id",
-                            "gzip":true,"snapshot_ttl":1800}            -> new config
+                            "gzip":true,"snapshot_ttl":1800,"page_delay":0.4}  -> new config
+                                                (page_delay: seconds each page of an entity
+                                                 set takes, like a busy org; also --page-delay)
     POST   /admin/clock    {"advance_seconds":N} | {"offset_seconds":N} | {"now":"<ISO>"}
                                                 -> {"now","offset_seconds"} (server clock used
                                                    for tokens, createdon/modifiedon, retention)
@@ -967,7 +969,8 @@ class Org:
             self.config = {"tenant_id": DEFAULT_TENANT, "client_id": DEFAULT_CLIENT_ID,
                            "client_secret": DEFAULT_CLIENT_SECRET, "token_lifetime": 3599,
                            "retention_seconds": 7 * 86400, "max_page_size": 5000,
-                           "default_page_size": 5000, "snapshot_ttl": 1800, "gzip": True}
+                           "default_page_size": 5000, "snapshot_ttl": 1800, "gzip": True,
+                           "page_delay": 0.0}
             self.config.update(cfg)
             self.config.update(self.overrides)
             self.tables = OrderedDict((t.name, t) for t in tables)
@@ -2163,6 +2166,9 @@ class Api:
                 "@odata.context": self.root + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
                 "BusinessUnitId": _uuid5("bu"), "UserId": _uuid5("user:" + self.org.config["client_id"]),
                 "OrganizationId": _uuid5("org")}))
+        m = re.match(r"^RetrieveTotalRecordCount\(EntityNames=(.*)\)$", seg)
+        if m:
+            return self.total_count(m.group(1), q)
         if seg == "$metadata":
             raise ApiError(501, E_ODATA, "The lakeview stand-in does not serve $metadata; use "
                            "EntityDefinitions.")
@@ -2198,6 +2204,27 @@ class Api:
             raise ApiError(401, E_AUTH, "The access token has expired.", hdr)
 
     # -- metadata -------------------------------------------------------------
+    def total_count(self, arg, q):
+        """RetrieveTotalRecordCount: live rows per logical name (the real one is up to 24 h old)."""
+        if arg.startswith("@"):
+            arg = q.get(arg, "")
+        try:
+            names = json.loads(arg)
+        except ValueError:
+            raise ApiError(400, E_ODATA, "EntityNames must be a JSON array of logical names.")
+        if not isinstance(names, list):
+            raise ApiError(400, E_ODATA, "EntityNames must be a JSON array of logical names.")
+        vals = []
+        for n in names:
+            t = self.org.tables.get(n) if isinstance(n, str) else None
+            if t is None:
+                raise ApiError(404, E_ODATA, "Entity '%s' was not found." % n)
+            vals.append(len(t.live))
+        return odata_resp(200, _dumps({
+            "@odata.context": self.root + "/$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse",
+            "EntityRecordCountCollection": {"Count": len(names), "IsReadOnly": False,
+                                            "Keys": names, "Values": vals}}))
+
     def render_entity(self, t, select, expand, attr_select):
         m = t.meta
         d = {"ActivityTypeMask": m.get("ActivityTypeMask", 0), "IsActivity": m.get("IsActivity", False),
@@ -2489,6 +2516,9 @@ class Api:
                 with snap.lock:
                     snap.cache.pop(key, None)
         body = fut.result()
+        delay = float(self.org.config.get("page_delay") or 0)
+        if delay > 0:
+            time.sleep(delay)          # a real org takes 0.5-4 s per page
         nxt = offset + size
         with snap.lock:
             for k in [k for k in snap.cache if k[0] < offset]:
@@ -2759,6 +2789,7 @@ def main(argv=None):
     ap.add_argument("--token-lifetime", type=int, help="bearer token lifetime, seconds (3599)")
     ap.add_argument("--retention-days", type=float, help="delta token retention (7 days)")
     ap.add_argument("--max-page-size", type=int, help="largest odata.maxpagesize honoured (5000)")
+    ap.add_argument("--page-delay", type=float, help="seconds each page takes to answer (0)")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = ap.parse_args(argv)
 
@@ -2782,6 +2813,8 @@ def main(argv=None):
         overrides["retention_seconds"] = args.retention_days * 86400
     if args.max_page_size is not None:
         overrides["max_page_size"] = args.max_page_size
+    if args.page_delay is not None:
+        overrides["page_delay"] = args.page_delay
     org = Org(loader, args.seed, overrides)
 
     ctx = None

@@ -6,7 +6,8 @@ repeated change in append-only tables.
 Pages are slowed down with the stand-in's `slow` fault so a sync takes a few
 seconds; the kill delays are spread over that time (seeded; the seed is
 printed and LVTEST_SEED overrides it).  Initial syncs: several fresh stores,
-each killed once or twice at different delays.  Deltas: several rounds of
+each killed once or twice at different delays, all three tables in flight
+at once (tables_in_flight = 3).  Deltas: several rounds of
 source changes over many delta pages, each sync killed mid-way.
 """
 import os
@@ -71,7 +72,7 @@ class Kill(unittest.TestCase):
         spans = [(0.15, 0.6), (0.6, 1.5), (1.5, 2.5), (2.5, 4.0)]
         landed = 0
         for i, (lo, hi) in enumerate(spans):
-            store = lvtest.Store(self.standin, page_size=50)
+            store = lvtest.Store(self.standin, page_size=50, conf={"tables_in_flight": 3})
             self.stores.append(store)
             lvtest.add_tables(store)
             delays = [self.rng.uniform(lo, hi)]
@@ -88,7 +89,7 @@ class Kill(unittest.TestCase):
         self.assertGreaterEqual(landed, 4, "most kills should land while sync runs")
 
     def test_2_kill_during_deltas(self):
-        store = lvtest.Store(self.standin, page_size=50)
+        store = lvtest.Store(self.standin, page_size=50, conf={"tables_in_flight": 3})
         self.stores.append(store)
         lvtest.add_tables(store)
         store.sync()
@@ -100,12 +101,13 @@ class Kill(unittest.TestCase):
                               moves=n // 5)
             self.clean.sync()
             # ~8 delta pages of lv_widget, 2-3 of the others
-            # each request delayed 150 ms: ~2.5 s for the whole delta
+            # each request delayed 400 ms: ~2.5 s for the whole delta with its
+            # three tables in flight at once
             delays = [self.rng.uniform(0.1, 2.0)]
             if rnd == 1:
                 delays.append(self.rng.uniform(0.1, 1.0))
             for d in delays:
-                landed += self.killed_sync(store, d, ms=150)
+                landed += self.killed_sync(store, d, ms=400)
             self.finish(store)
             with self.subTest(round=rnd, kill_delays=delays):
                 lvtest.assert_same_lake(self, self.clean, store, "delta %d, killed at %s" % (rnd, delays))

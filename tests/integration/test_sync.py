@@ -54,6 +54,63 @@ class Sync(unittest.TestCase):
             m.after_sync(self.standin, self.store)
         lvtest.check_all(self, self.standin, self.store, self.models)
 
+    def test_4_tables_in_flight(self):
+        """Tables page at the same time (their page requests interleave at
+        the server), and one failing table does not stop the others."""
+        store = lvtest.Store(self.standin, page_size=100, conf={"tables_in_flight": 3})
+        try:
+            lvtest.add_tables(store)
+            self.standin.clear_requests()
+            self.standin.admin("POST", "/admin/config", {"page_delay": 0.05})
+            self.standin.admin("PATCH", "/admin/tables/lv_event", {"ChangeTrackingEnabled": False})
+            try:
+                p = store.run("sync")
+            finally:
+                self.standin.admin("POST", "/admin/config", {"page_delay": 0})
+                self.standin.admin("PATCH", "/admin/tables/lv_event", {"ChangeTrackingEnabled": True})
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(b"lv_event: sync failed", p.stderr)
+            seq = [r["path"] for r in sorted(self.standin.requests(), key=lambda r: r["seq"])
+                   if r["path"].endswith(("/lv_widgets", "/lv_gadgets"))]
+            w = [i for i, x in enumerate(seq) if x.endswith("/lv_widgets")]
+            g = [i for i, x in enumerate(seq) if x.endswith("/lv_gadgets")]
+            self.assertGreaterEqual(min(len(w), len(g)), 3, seq)
+            # one after another, each table's pages would form one block
+            self.assertTrue(w[0] < g[-1] and g[0] < w[-1], seq)
+            state = {t["name"]: t["state"] for t in store.status()["tables"]}
+            self.assertEqual(state, {"lv_widget": "Completed", "lv_gadget": "Completed",
+                                     "lv_event": "Failed"})
+        finally:
+            store.close()
+
+    def test_5_throttle_is_shared(self):
+        """A 429 with Retry-After to one table's request holds back the
+        requests of every table in flight until then (per-user limits)."""
+        store = lvtest.Store(self.standin, page_size=100, conf={"tables_in_flight": 3})
+        try:
+            lvtest.add_tables(store)
+            self.standin.clear_requests()
+            self.standin.admin("POST", "/admin/config", {"page_delay": 0.05})
+            self.standin.fault("429", path="lv_widgets", after=1, retry_after=2)
+            try:
+                store.ok("sync")
+            finally:
+                self.standin.admin("POST", "/admin/config", {"page_delay": 0})
+                self.standin.clear_faults()
+            reqs = sorted(self.standin.requests(), key=lambda r: r["seq"])
+            hit = [i for i, r in enumerate(reqs) if r["status"] == 429]
+            self.assertEqual(len(hit), 1, reqs)
+            # requests are logged as they arrive, in whole seconds: none may
+            # arrive within 2 s of the 429 but the (at most two) other tables'
+            # requests already on their way when it was answered
+            t429 = lvtest.parse_iso(reqs[hit[0]]["time"])
+            after = [(lvtest.parse_iso(r["time"]) - t429).total_seconds()
+                     for r in reqs[hit[0] + 1:] if "/api/data/" in r["path"]]
+            self.assertTrue(after, reqs)
+            self.assertFalse([d for d in after if d < 2][2:], after)
+        finally:
+            store.close()
+
     def test_3_month_and_year_file_names(self):
         self.store.sync()
         import re

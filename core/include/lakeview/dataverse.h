@@ -26,6 +26,7 @@
 #ifndef LAKEVIEW_DATAVERSE_H
 #define LAKEVIEW_DATAVERSE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,30 @@ void lv_dv_free(struct lv_dv *dv);
  * ends within a tenth of a second, and no further page is fetched.
  */
 void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag);
+
+/** What the clients of one org in one process share (lv_dv_share()). */
+struct lv_dv_shared {
+	pthread_mutex_t writer;   /**< held around every store write */
+	pthread_mutex_t mu;       /**< guards pause_ms */
+	int64_t pause_ms;         /**< CLOCK_MONOTONIC ms no request starts before */
+};
+
+#define LV_DV_SHARED_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 0 }
+
+/**
+ * Caveat: one lv_dv per thread (its connection and token are its own);
+ * several threads may sync different tables of one store at once only if
+ * their clients all share @p sh here.
+ *
+ * Every write this client makes to the store (each page's batch with its
+ * link, state changes, a table's failure) then holds sh->writer, so tables
+ * fetched by several threads are committed by one at a time: the store has
+ * one writer. Fetching and parsing a page happen outside it. And a 429
+ * with Retry-After answered to any of them pauses every request of all of
+ * them until then: Dataverse's limits are per user, not per table.
+ * NULL (the default): nothing shared, for a single-threaded caller.
+ */
+void lv_dv_share(struct lv_dv *dv, struct lv_dv_shared *sh);
 
 /** A table of the environment (lv_dv_tables()). */
 struct lv_dv_table {
