@@ -608,12 +608,12 @@ int lv_delta_version(struct lv_wtxn *w, const struct lv_table *t, int *written)
 		}
 	}
 	for (i = 0; !rc && i < v.nparts; i++) {
+		json_t *old, *files;
+
 		if (!v.parts[i].changed)
 			continue;
-		json_t *old = json_incref(json_object_get(json_object_get(parts, v.parts[i].name),
-							 "files"));
-		json_t *files = json_array();
-
+		old = json_incref(json_object_get(json_object_get(parts, v.parts[i].name), "files"));
+		files = json_array();
 		rc = !files || json_object_set_new(parts, v.parts[i].name,
 					 json_pack("{s:I,s:O}", "gen",
 						   (json_int_t)v.parts[i].generation, "files", files))
