@@ -358,8 +358,11 @@ class Events(unittest.TestCase):
                 notes[(t, r[pk].lower())] = "note, \"%d\" é" % i
             self.standin.upsert(t, [{pk: r[pk], "lv_note": notes[(t, r[pk].lower())]}
                                     for r in rows])
-        # a slow later page per table, so the lake can be looked at mid-sync
-        self.standin.fault("slow", ms=1200, path="/api/data/v9.2/lv_", query="skiptoken", count=10)
+        # slow later pages, so the lake can be looked at mid-sync; the tables
+        # page side by side, so each page waits as long as all of them did
+        # one after another (a look is many lakectl runs, slow under ASan)
+        self.standin.fault("slow", ms=1200 * len(TABLES), path="/api/data/v9.2/lv_",
+                           query="skiptoken", count=10)
         self.tick(1)
         p = self.store.spawn("sync")
         looks, bad = 0, []
