@@ -1,35 +1,21 @@
 /*
- * dataverse.c - the Dataverse Web API source: metadata, change-tracked
- * paging, retries, and the sync loop that commits a page at a time.
+ * dataverse.c - the Dataverse Web API client: authentication, retries,
+ * the org's shared throttle, and the calls that are not paging (tables,
+ * metadata, row counts). The sync loop that pages a table is sync.c.
  *
  * Why this shape:
- *  - A page and the link that follows it are committed in one batch, so
- *    the stored nextLink/deltaLink always names exactly the first change
- *    not yet in the store. Killed anywhere, the next run GETs that link
- *    again; changes it re-delivers are skipped by id and versionnumber.
- *  - Pages are parsed without a DOM: the page's top level by the row
- *    decoder, the items of "value" by raw spans handed to the batch, which
- *    decodes each once. Numbers keep their exact text all the way.
- *  - One request function owns authentication and retries, so every call
- *    (metadata, tables, pages) behaves the same under throttling.
- *  - A server's paging is not trusted to end: a link already followed in
- *    this run, or a long run of pages without rows, is a paging loop and
- *    fails the table; a link that can never be fetched (control bytes,
- *    another host) fails it before it is stored.
- *  - A cancel flag (lv_dv_set_cancel()) is looked at between pages and
- *    wakes backoffs and requests: a stop leaves the last commit standing
- *    and does not mark the table Failed.
- *  - Tables sync on several threads at once (lakectl sync), one client
- *    each, and the store has ONE writer: every store write of a sync runs
- *    under the writer lock (lv_dv_share()), fetching and parsing run
- *    outside it. The fetching threads commit themselves, in turn, rather
- *    than handing pages to a committing thread: a page's batch already is
- *    one short transaction with its link, a page waiting in a queue would
- *    be a page not committed when killed, and the lock keeps the store's
- *    per-process batch buffers (store_i.h) single-threaded for free.
- *    The same share carries the org's throttle: a Retry-After told to one
- *    table's request holds back the requests of all (limits are per user).
+ *  - One request function (lv_dv_get()) owns authentication and retries,
+ *    so every call (metadata, tables, counts, pages) behaves the same
+ *    under throttling, token expiry and 5xx.
+ *  - A cancel flag (lv_dv_set_cancel()) wakes backoffs, throttle pauses
+ *    and requests: a stop ends a call within a second or two.
+ *  - Clients of one org share its throttle (lv_dv_share()): a 429 with
+ *    Retry-After told to one table's request holds back the requests of
+ *    all, since Dataverse's limits are per user, not per table; and a 429
+ *    for too many concurrent requests lowers how many tables the caller
+ *    keeps in flight rather than failing any of them.
  */
+#define _GNU_SOURCE  /* memmem */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -38,35 +24,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jrow.h"
+#include "dataverse_i.h"
 #include "lakeview/time.h"
 #include "lakeview/dataverse.h"
 #include "lakeview/err.h"
 #include "lakeview/http.h"
-#include "lakeview/batch.h"
-#include "lakeview/lake.h"
 #include "lakeview/oauth.h"
-#include "lakeview/schema.h"
 #include "lakeview/table.h"
 
 #define META_MAX ((size_t)64 << 20)
-#define URL_MAX 8192
-#define EXPIRED_CODE "0x80044352"
-/* pages in a row without rows that still send a nextLink: a paging loop
- * (Dataverse fills pages up to the page size, so one empty page with a
- * nextLink is already odd) */
-#define EMPTY_PAGES_MAX 256
-
-struct lv_dv {
-	struct lv_http *http;
-	struct lv_oauth *oauth;
-	char origin[512];         /* scheme://host[:port] */
-	char api[600];            /* origin + /api/data/v9.2/ */
-	unsigned page_size;
-	struct lv_http_retry retry;
-	char code[64];            /* error.code of the last failed request */
-	struct lv_dv_shared *sh;  /* writer lock and throttle pause; NULL: none */
-};
+/* the 429 of "Number of concurrent requests exceeded the limit of 52" */
+#define CONCURRENCY_CODE "0x80072326"
 
 static int origin_of(const char *url, char *out, size_t len)
 {
@@ -165,34 +133,58 @@ static int throttle_wait(struct lv_dv *dv)
 	}
 }
 
+/* This client's table was told there are too many requests at once: it
+ * gives its place up and waits until fewer than the lowered limit of
+ * tables are in flight, then goes on where it was (nothing failed). */
+static int park(struct lv_dv *dv)
+{
+	struct lv_dv_shared *sh = dv->sh;
+	int rc = 0;
+
+	dv->parked = 0;
+	pthread_mutex_lock(&sh->mu);
+	sh->busy--;
+	while (sh->busy >= sh->limit) {
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		if (dv->retry.cancel && *dv->retry.cancel) {
+			rc = -ECANCELED;
+			break;
+		}
+		pthread_mutex_unlock(&sh->mu);
+		(void)nanosleep(&ts, NULL);
+		pthread_mutex_lock(&sh->mu);
+	}
+	sh->busy++;  /* the caller gives it back when the table ends */
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
 static void throttle_note(struct lv_dv *dv, const struct lv_http_resp *r)
 {
 	int64_t until;
 
-	if (r->status != 429 || r->retry_after < 0)
+	if (r->status != 429)
 		return;
-	until = mono_ms() + (int64_t)r->retry_after * 1000;
 	pthread_mutex_lock(&dv->sh->mu);
-	if (until > dv->sh->pause_ms)
-		dv->sh->pause_ms = until;
+	if (r->body.p && memmem(r->body.p, r->body.len, CONCURRENCY_CODE,
+				 strlen(CONCURRENCY_CODE))) {
+		/* too many requests at once: fewer tables in flight from now
+		 * on; the threads told together lower it once, not each */
+		int lim = dv->sh->busy > 1 ? dv->sh->busy - 1 : 1;
+
+		if (lim < dv->sh->limit) {
+			dv->sh->limit = lim;
+			dv->sh->lowered++;
+		}
+		dv->parked = dv->sh->busy > 0;
+	}
+	if (r->retry_after >= 0) {
+		until = mono_ms() + (int64_t)r->retry_after * 1000;
+		if (until > dv->sh->pause_ms)
+			dv->sh->pause_ms = until;
+	}
 	pthread_mutex_unlock(&dv->sh->mu);
-}
-
-/* The store is written by one thread at a time: its LMDB write transaction
- * and the batch buffers it keeps between batches (store_i.h) are shared by
- * every table of the process. Fetching and parsing run outside the lock. */
-static void wlock(struct lv_dv *dv, int *held)
-{
-	if (!*held && dv->sh)
-		pthread_mutex_lock(&dv->sh->writer);
-	*held = 1;
-}
-
-static void wunlock(struct lv_dv *dv, int *held)
-{
-	if (*held && dv->sh)
-		pthread_mutex_unlock(&dv->sh->writer);
-	*held = 0;
 }
 
 void lv_dv_free(struct lv_dv *dv)
@@ -255,8 +247,7 @@ static int remote_error(struct lv_dv *dv, const char *url, struct lv_http_resp *
 	return rc;
 }
 
-static int dv_get(struct lv_dv *dv, const char *url, int tracked,
-		  struct lv_http_resp *r)
+int lv_dv_get(struct lv_dv *dv, const char *url, int tracked, struct lv_http_resp *r)
 {
 	char auth[LV_OAUTH_TOKEN_MAX + 32], prefer[96];
 	const char *hdrs[8];
@@ -284,7 +275,9 @@ static int dv_get(struct lv_dv *dv, const char *url, int tracked,
 			hdrs[n++] = prefer;
 		hdrs[n] = NULL;
 		if (dv->sh) {
-			rc = throttle_wait(dv);
+			rc = dv->parked ? park(dv) : 0;
+			if (!rc)
+				rc = throttle_wait(dv);
 			if (rc) {
 				memset(auth, 0, sizeof(auth));
 				return rc;
@@ -331,7 +324,7 @@ int lv_dv_tables(struct lv_dv *dv, int tracked,
 		 "%sEntityDefinitions?$select=LogicalName,EntitySetName,ChangeTrackingEnabled%s",
 		 dv->api, tracked ? "&$filter=ChangeTrackingEnabled%20eq%20true" : "");
 	lv_http_resp_init(&r, META_MAX);
-	rc = dv_get(dv, url, 0, &r);
+	rc = lv_dv_get(dv, url, 0, &r);
 	if (rc)
 		goto out;
 	doc = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, NULL);
@@ -371,7 +364,7 @@ int lv_dv_metadata(struct lv_dv *dv, const char *table, char **json, size_t *len
 	snprintf(url, sizeof(url), "%sEntityDefinitions(LogicalName='%s')?$expand=Attributes",
 		 dv->api, table);
 	lv_http_resp_init(&r, META_MAX);
-	rc = dv_get(dv, url, 0, &r);
+	rc = lv_dv_get(dv, url, 0, &r);
 	if (!rc) {
 		*len = r.body.len;
 		*json = r.body.p;  /* hand the buffer over */
@@ -383,391 +376,43 @@ int lv_dv_metadata(struct lv_dv *dv, const char *table, char **json, size_t *len
 	return rc;
 }
 
-/* --- sync ---------------------------------------------------------------------- */
+/* --- counts ---------------------------------------------------------------------- */
 
-struct sync_state {
-	char *next;      /* nextLink to resume an initial sync or resync */
-	char *delta;     /* deltaLink of the last completed read */
-	int resync;      /* a full resync is under way */
-};
-
-static void state_free(struct sync_state *s)
+int lv_dv_count(struct lv_dv *dv, const char *table, int64_t *count)
 {
-	free(s->next);
-	free(s->delta);
-	memset(s, 0, sizeof(*s));
-}
-
-/* -ENOMEM is an error, never a lost link (that would restart the table) */
-static int state_load(const struct lv_table *t, struct sync_state *s)
-{
-	json_t *o = t->sync_json ? json_loads(t->sync_json, 0, NULL) : NULL;
-	const char *n = json_string_value(json_object_get(o, "next"));
-	const char *d = json_string_value(json_object_get(o, "delta"));
-	int rc = 0;
-
-	memset(s, 0, sizeof(*s));
-	if (t->sync_json && !o)
-		rc = lv_err_set(-ENOMEM, "cannot read the stored sync state of %s: out of memory",
-				t->name);
-	s->next = n ? strdup(n) : NULL;
-	s->delta = d ? strdup(d) : NULL;
-	s->resync = json_is_true(json_object_get(o, "resync"));
-	json_decref(o);
-	if (!rc && ((n && !s->next) || (d && !s->delta)))
-		rc = lv_err_set(-ENOMEM, "cannot hold the stored link of %s: out of memory",
-				t->name);
-	return rc;
-}
-
-static int state_store(struct lv_table *t, const struct sync_state *s)
-{
-	json_t *o = json_pack("{sososb}", "next", s->next ? json_string(s->next) : json_null(),
-			      "delta", s->delta ? json_string(s->delta) : json_null(),
-			      "resync", s->resync);
-	char *str;
+	struct lv_http_resp r;
+	char url[URL_MAX];
+	json_t *doc = NULL, *c, *keys, *vals;
 	int rc;
 
-	if (!o)
-		return -ENOMEM;
-	str = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!str)
-		return -ENOMEM;
-	rc = lv_table_set_sync(t, str);
-	free(str);
-	return rc;
-}
-
-static int set_str(char **dst, const char *src, size_t n)
-{
-	char *p = NULL;
-
-	if (src) {
-		p = strndup(src, n);
-		if (!p)
-			return -ENOMEM;
-	}
-	free(*dst);
-	*dst = p;
-	return 0;
-}
-
-/* Record a failure in the table's status, keeping everything committed. */
-static int fail_table(struct lv_store *st, const char *name, int rc)
-{
-	struct lv_table t;
-	char reason[512];
-
-	snprintf(reason, sizeof(reason), "%s", lv_err_message(rc));
-	if (lv_table_get(st, name, &t) == 0) {
-		lv_table_set_state(&t, LV_STATE_FAILED, reason);
-		if (lv_lake_table_update(st, &t, 0) != 0) {
-			/* keep the first error */
-		}
-		lv_table_free(&t);
-	}
-	lv_err_set(rc, "%s", reason);
-	return rc;
-}
-
-static int initial_url(struct lv_dv *dv, const struct lv_table *t, char *url, size_t len)
-{
-	size_t n;
-	int first = 1;
-
-	n = (size_t)snprintf(url, len, "%s%s?$select=", dv->api, t->entityset);
-	for (size_t i = 0; i < t->ncols && n < len; i++) {
-		const struct lv_column *c = &t->cols[i];
-
-		if (!c->prop[0] || (c->flags & LV_COL_REMOVED))
-			continue;
-		n += (size_t)snprintf(url + n, len - n, "%s%s", first ? "" : ",", c->prop);
-		first = 0;
-	}
-	if (n >= len)  /* too many columns for a URL: let the server send all */
-		snprintf(url, len, "%s%s", dv->api, t->entityset);
-	return 0;
-}
-
-static int link_ok(struct lv_dv *dv, const char *link, size_t n)
-{
-	size_t o = strlen(dv->origin);
-
-	return n > o && strncmp(link, dv->origin, o) == 0 && link[o] == '/';
-}
-
-/* A URL holds no control bytes nor spaces (RFC 3986): such a link can
- * never be fetched, and CR/LF in it would be a header injection. */
-static int link_clean(const char *link, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)link[i] <= 0x20 || link[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* A link of the server's, before it is stored: 0 or the error. */
-static int check_link(struct lv_dv *dv, const struct lv_jfield *l, const char *what)
-{
-	if (!link_ok(dv, l->val, l->vlen))
-		return lv_err_set(LV_EBADVALUE, "the server's %s points away from %s; refusing to follow it",
-				  what, dv->origin);
-	if (l->vlen >= URL_MAX)
-		return lv_err_set(LV_ETOOBIG, "a next/delta link longer than %d bytes", URL_MAX);
-	if (!link_clean(l->val, l->vlen))
-		return lv_err_set(LV_EBADVALUE, "the server's %s holds a control character or a space; refusing it",
-				  what);
-	return 0;
-}
-
-/* A page with @items rows and this nextLink: is the server paging in a
- * loop? (*empty counts the pages in a row without rows.) */
-static int check_loop(const struct lv_jfield *next, struct lv_http_loop *loop,
-		      unsigned *empty, uint64_t items)
-{
-	if (lv_http_loop_seen(loop, next->val, next->vlen))
-		return lv_err_set(LV_EBADVALUE, "the server's nextLink repeats a link already followed (a paging loop)");
-	*empty = items ? 0 : *empty + 1;
-	if (*empty > EMPTY_PAGES_MAX)
-		return lv_err_set(LV_EBADVALUE, "the server sent %u pages in a row without rows, each with a nextLink (a paging loop)",
-				  *empty);
-	return 0;
-}
-
-int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
-		     lv_progress_fn progress, void *arg)
-{
-	struct lv_sync_progress p = { 0 };
-	struct lv_table t, fresh;
-	struct sync_state s = { 0 };
-	struct lv_http_resp r;
-	struct lv_jrow page;
-	struct lv_http_loop loop = { { 0 }, 0 };
-	char *meta = NULL, *url = NULL;
-	size_t mlen;
-	unsigned empty = 0;
-	int rc, changed = 0, expired_once = 0, held = 0;
-
-	lv_err_clear();
-	memset(&t, 0, sizeof(t));
-	lv_http_resp_init(&r, LV_DV_PAGE_MAX);
-	lv_jrow_init(&page);
-	rc = lv_table_get(st, name, &t);
+	*count = -1;
+	if (!lv_name_ok(table))
+		return lv_err_set(LV_EBADNAME, "'%s' is not a Dataverse logical name", table);
+	/* EntityNames=["table"] through a parameter alias, percent-encoded */
+	snprintf(url, sizeof(url), "%sRetrieveTotalRecordCount(EntityNames=@n)?@n=%%5B%%22%s%%22%%5D",
+		 dv->api, table);
+	lv_http_resp_init(&r, (size_t)1 << 20);
+	rc = lv_dv_get(dv, url, 0, &r);
 	if (rc)
-		goto done;
-	/* 1. schema: follow the source, or fail on a type change */
-	rc = lv_dv_metadata(dv, t.name, &meta, &mlen);
-	if (!rc)
-		rc = lv_table_from_metadata(meta, mlen, t.append_only, t.by_month, &fresh);
-	if (rc)
-		goto fail;
-	rc = lv_table_merge(&t, &fresh, &changed);
-	lv_table_free(&fresh);
-	if (rc)
-		goto fail;
-	rc = state_load(&t, &s);
-	if (rc)
-		goto fail;
-	if (changed && (s.delta || s.next)) {
-		/* existing rows need the new columns' values: read everything */
-		s.resync = 1;
-		free(s.next);
-		s.next = NULL;
+		goto out;
+	doc = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, NULL);
+	c = json_object_get(doc, "EntityRecordCountCollection");
+	keys = json_object_get(c, "Keys");
+	vals = json_object_get(c, "Values");
+	for (size_t i = 0; i < json_array_size(keys) && i < json_array_size(vals); i++) {
+		json_t *v = json_array_get(vals, i);
+
+		if (json_is_string(json_array_get(keys, i)) &&
+		    strcmp(json_string_value(json_array_get(keys, i)), table) == 0 &&
+		    json_is_integer(v) && json_integer_value(v) >= 0) {
+			*count = json_integer_value(v);
+			goto out;
+		}
 	}
-	/* the sync state now; a new schema goes with the first page's commit,
-	 * so model.json changes with the first record that has the column */
-	{
-		struct lv_table cur;
-
-		wlock(dv, &held);
-		rc = lv_table_get(st, name, &cur);
-		if (rc)
-			goto fail;
-		lv_table_set_state(&cur, !s.delta || s.resync ? LV_STATE_INPROGRESS : NULL, "");
-		rc = state_store(&cur, &s);
-		if (!rc)
-			rc = lv_lake_table_update(st, &cur, 0);
-		lv_table_free(&cur);
-		if (rc)
-			goto fail;
-		wunlock(dv, &held);
-	}
-	p.table = t.name;
-
-	url = malloc(URL_MAX);
-	if (!url) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		const struct lv_jfield *val, *next, *delta;
-		struct lv_batch *b = NULL;
-		struct lv_batch_stats bs;
-		struct lv_table *bt;
-		size_t pos = 0;
-		const char *item;
-		size_t ilen;
-		uint64_t rows0 = p.rows;
-		int k;
-
-		if (dv->retry.cancel && *dv->retry.cancel) {
-			rc = -ECANCELED;  /* a stop: the last commit stands */
-			goto done;
-		}
-		if (s.next)
-			snprintf(url, URL_MAX, "%s", s.next);
-		else if (s.delta && !s.resync)
-			snprintf(url, URL_MAX, "%s", s.delta);
-		else
-			initial_url(dv, &t, url, URL_MAX);
-		if (!s.next || loop.n == 0)  /* a nextLink back to the first URL loops */
-			(void)lv_http_loop_seen(&loop, url, strlen(url));
-		p.initial = !s.delta || s.resync;
-		rc = dv_get(dv, url, 1, &r);
-		if (rc && strcmp(dv->code, EXPIRED_CODE) == 0 && !expired_once) {
-			/* the delta token expired: read the whole table again */
-			expired_once = 1;
-			s.resync = 1;
-			free(s.next);
-			s.next = NULL;
-			{
-				struct lv_table cur;
-
-				wlock(dv, &held);
-				rc = lv_table_get(st, name, &cur);
-				if (!rc) {
-					rc = state_store(&cur, &s);
-					lv_table_set_state(&cur, LV_STATE_INPROGRESS, NULL);
-					if (!rc)
-						rc = lv_lake_table_update(st, &cur, 0);
-					lv_table_free(&cur);
-				}
-			}
-			if (rc)
-				goto fail;
-			wunlock(dv, &held);
-			continue;
-		}
-		if (rc)
-			goto fail;
-		rc = lv_jrow_parse(&page, r.body.p ? r.body.p : "", r.body.len);
-		if (rc) {
-			rc = lv_err_set(rc, "malformed page from %s: %s", dv->origin, lv_err_message(rc));
-			goto fail;
-		}
-		val = lv_jrow_get(&page, "value", 5, lv_jrow_hash("value", 5));
-		next = lv_jrow_get(&page, "@odata.nextLink", 15, lv_jrow_hash("@odata.nextLink", 15));
-		delta = lv_jrow_get(&page, "@odata.deltaLink", 16, lv_jrow_hash("@odata.deltaLink", 16));
-		if (!val || val->kind != LV_J_NESTED || (!next && !delta) ||
-		    (next && next->kind != LV_J_STR) || (delta && delta->kind != LV_J_STR)) {
-			rc = lv_err_set(LV_EBADJSON, "page from %s has no \"value\" array or no next/delta link", dv->origin);
-			goto fail;
-		}
-		rc = next ? check_link(dv, next, "nextLink") : 0;
-		if (!rc && delta)
-			rc = check_link(dv, delta, "deltaLink");
-		if (rc)
-			goto fail;
-		wlock(dv, &held);
-		rc = lv_batch_begin(st, name, &b);
-		if (rc)
-			goto fail;
-		lv_batch_set_resync(b, s.resync);
-		if (s.resync && !s.next) {
-			/* a resync starting over: marks of an earlier pass lie */
-			rc = lv_batch_clear_seen(b);
-			if (rc) {
-				lv_batch_abort(b);
-				goto fail;
-			}
-		}
-		if (changed) {
-			/* the schema goes with the first page that applies a
-			 * record, or with the last page at the latest */
-			rc = lv_batch_adopt_schema(b, &t, delta != NULL);
-			if (rc) {
-				lv_batch_abort(b);
-				goto fail;
-			}
-		}
-		for (;;) {
-			int applied;
-
-			k = lv_json_array_next(val->val, val->vlen, &pos, &item, &ilen);
-			if (k <= 0) {
-				rc = k;
-				break;
-			}
-			p.rows++;
-			rc = lv_batch_item(b, item, ilen, &applied);
-			if (rc) {
-				rc = lv_err_set(rc, "item %llu of page %llu: %s",
-						(unsigned long long)p.rows,
-						(unsigned long long)p.pages + 1, lv_err_message(rc));
-				break;
-			}
-		}
-		if (!rc && next)
-			rc = check_loop(next, &loop, &empty, p.rows - rows0);
-		if (rc) {
-			lv_batch_abort(b);
-			goto fail;
-		}
-		rc = set_str(&s.next, next ? next->val : NULL, next ? next->vlen : 0);
-		if (!rc && delta)
-			rc = set_str(&s.delta, delta->val, delta->vlen);
-		if (!rc && delta && s.resync) {
-			uint64_t gone = 0;
-
-			rc = lv_batch_delete_unseen(b, &gone);
-			p.deleted += gone;
-			s.resync = 0;
-		}
-		bt = lv_batch_table(b);
-		if (!rc)
-			rc = state_store(bt, &s);
-		if (!rc && delta) {
-			int64_t now = lv_clock_now();
-
-			lv_table_set_state(bt, LV_STATE_COMPLETED, "");
-			bt->last_sync = now;
-			if (!bt->initial_done)
-				bt->initial_done = now;
-		}
-		if (rc) {
-			lv_batch_abort(b);
-			goto fail;
-		}
-		rc = lv_batch_commit(b, &bs);
-		if (rc)
-			goto fail;
-		wunlock(dv, &held);
-		if (bs.schema_committed)
-			changed = 0;
-		p.pages++;
-		p.applied += bs.applied;
-		p.skipped += bs.skipped;
-		p.done = delta != NULL;
-		if (progress)
-			progress(arg, &p);
-		if (delta)
-			break;
-	}
-	rc = 0;
-	goto done;
-fail:
-	if (rc != -ECANCELED) {
-		wlock(dv, &held);
-		fail_table(st, name, rc);
-	}
-done:
-	wunlock(dv, &held);
-	free(url);
-	free(meta);
-	state_free(&s);
-	lv_table_free(&t);
-	lv_jrow_free(&page);
+	rc = lv_err_set(LV_EBADJSON, "RetrieveTotalRecordCount answer from %s has no count of %s",
+			dv->origin, table);
+out:
+	json_decref(doc);
 	lv_http_resp_free(&r);
 	return rc;
 }

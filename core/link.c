@@ -16,9 +16,10 @@
  *
  *   link                          the lifecycle (this file)
  *   status                        the status document
- *   dataverse                     sources and publishers: the sync from
- *   push, snapshot, lake          Dataverse; the push to the storage
- *                                 account, snapshots, the lake's tables
+ *   sync                          sources and publishers: the sync loop,
+ *   dataverse                     the Dataverse client; the push to the
+ *   push, snapshot, lake          storage account, snapshots, the lake's
+ *                                 tables
  *   delta                         Delta tables: versions and their log,
  *   delta_checkpoint, delta_part  checkpoints, a partition's files,
  *   delta_file                    a data file and its statistics

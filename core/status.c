@@ -6,7 +6,10 @@
  * one read transaction; secrets are not in the store, so cannot leak here.
  * With Delta on, each table says where its Delta table stands ("delta":
  * version, rows, files, bytes; null before the first version), as the
- * portal's Count does for Delta tables.
+ * portal's Count does for Delta tables. A table InProgress says how far
+ * its read of the whole table is ("progress": rows so far, of about how
+ * many as Dataverse counted them or null, rows per second, seconds left
+ * or null), from the state each page commits.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "delta_i.h"
+#include "lakeview/dataverse.h"
 #include "lakeview/push.h"
 #include "lakeview/status.h"
 #include "lakeview/time.h"
@@ -60,6 +64,20 @@ static int table_status(void *arg, struct lv_table *t)
 		return -ENOMEM;
 	if (t->reason[0])
 		json_object_set_new(o, "reason", json_string(t->reason));
+	if (strcmp(t->state, LV_STATE_INPROGRESS) == 0) {
+		struct lv_sync_progress p;
+		double rate, left;
+
+		/* a read under way: rows so far of about how many, its pace */
+		if (lv_sync_progress_of(t, &p) == 0) {
+			lv_sync_eta(&p, &rate, &left);
+			json_object_set_new(o, "progress", json_pack("{sIsososo}",
+				"rows", (json_int_t)p.read_rows,
+				"of_about", p.total >= 0 ? json_integer(p.total) : json_null(),
+				"rows_per_second", rate > 0 ? json_integer((json_int_t)(rate + 0.5)) : json_null(),
+				"seconds_left", left >= 0 ? json_integer((json_int_t)(left + 0.5)) : json_null()));
+		}
+	}
 	if (c->delta && lv_delta_info_txn(c->txn, c->st, t, &d) == 0)
 		json_object_set_new(o, "delta", d.version < 0 ? json_null() :
 			json_pack("{sIsIsIsI}", "version", (json_int_t)d.version,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lakectl.h"
+#include "lakeview/dataverse.h"
 #include "lakeview/delta.h"
 #include "lakeview/push.h"
 #include "lakeview/status.h"
@@ -17,7 +18,9 @@ static const char help[] =
 	"\n"
 	"Per table: sync state (NotStarted, InProgress, Completed, Failed with\n"
 	"its reason), last synchronized on, count (rows; changes when\n"
-	"append-only), append only, partition strategy; and the link itself.\n";
+	"append-only), append only, partition strategy; and the link itself.\n"
+	"A table InProgress also shows how far its initial sync is: rows read\n"
+	"of about how many Dataverse counted, rows/s and the time left.\n";
 
 static const struct lc_opt opts[] = {
 	LC_OPT_STORE,
@@ -44,6 +47,7 @@ static int row(void *arg, const struct lv_table *t)
 {
 	struct lv_store *st = arg;
 	struct lv_delta_info d;
+	struct lv_sync_progress p;
 	char ls[32];
 
 	when(t->last_sync ? t->last_sync : t->last_change, ls, sizeof(ls));
@@ -52,6 +56,12 @@ static int row(void *arg, const struct lv_table *t)
 	       t->by_month ? "Month" : "Year");
 	if (t->reason[0])
 		printf("    reason: %s\n", t->reason);
+	if (strcmp(t->state, LV_STATE_INPROGRESS) == 0 && lv_sync_progress_of(t, &p) == 0) {
+		char text[256];
+
+		lc_progress_text(text, sizeof(text), &p);
+		printf("    progress: %s\n", text);
+	}
 	if (lv_delta_enabled(st) == 1 && lv_delta_info(st, t, &d) == 0) {
 		if (d.version < 0)
 			printf("    delta: no version yet (the next snapshot writes it)\n");

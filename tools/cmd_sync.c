@@ -3,7 +3,10 @@
  * for as long as it runs (the trickle feed), and take the snapshots.
  *
  * --follow is meant to run under systemd (lakeview-sync@.service): plain
- * log lines when stderr is not a terminal, a progress line when it is,
+ * log lines when stderr is not a terminal (every few seconds per table),
+ * one line per table in flight rewritten in place when it is; an initial
+ * sync says rows read of about how many Dataverse counted, rows/s and the
+ * time left (progress.c), as `lakectl status` does for it.
  * and SIGTERM ends it between commits (a commit in flight completes; an
  * interrupted sleep or request simply ends the run). The flag the handler
  * sets is also the Dataverse client's cancel flag, so a stop does not wait
@@ -11,13 +14,15 @@
  * its next commit point within a second or two.
  *
  * Tables sync concurrently: a round hands the tables to tables_in_flight
- * threads (lakeview.conf, default 4), each with its own Dataverse client,
+ * threads (lakeview.conf, default 8), each with its own Dataverse client,
  * so an org of forty tables syncs in about the time of its slowest tables
  * rather than their sum; a page of a real org takes seconds to answer and
  * the threads spend it waiting. The store is written by one thread at a
  * time, and a 429 with Retry-After pauses all of them (lv_dv_share(), why
  * in dataverse.c). A table that fails only ends its own sync; its thread
- * takes the next table.
+ * takes the next table. A 429 for too many concurrent requests lowers the
+ * number of tables in flight for the rest of the run instead of failing
+ * any (slot_take()).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,7 +54,7 @@ static const char help[] =
 	"--once (default) syncs each table once; --follow syncs every --interval\n"
 	"seconds (default 60) until SIGTERM or SIGINT. A table that fails is\n"
 	"marked Failed with the reason (see lakectl status); the others go on.\n"
-	"Up to tables_in_flight tables (lakeview.conf, default 4) sync at once.\n"
+	"Up to tables_in_flight tables (lakeview.conf, default 8) sync at once.\n"
 	"Exit status: 0 when every table synced, 1 otherwise.\n";
 
 static const struct lc_opt opts[] = {
@@ -71,18 +76,45 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Default tables in flight: a few requests at a time leave most of
- * Dataverse's 52 concurrent requests per user to the org's other clients
- * and keep 40 tables well under 6000 requests per 5 minutes, while a
- * round takes about the time of its slowest tables, not their sum. */
-#define IN_FLIGHT_DEFAULT 4
+/* Default tables in flight: 8 tables paging at the fastest a busy org
+ * answers (0.5 s a page) ask 16 requests/s, 4,800 per 5 minutes: under
+ * Dataverse's 6,000 per user, with 44 of its 52 concurrent requests left
+ * to the user's other clients, while a round of 40 tables takes about the
+ * time of its slowest tables, not their sum (lakeview.conf(5)). */
+#define IN_FLIGHT_DEFAULT 8
 #define IN_FLIGHT_MAX 52
 #define LOG_EVERY 5.0   /* seconds between a table's log lines */
 
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;  /* stderr, the work list */
 
+/* What the terminal shows: one line per table in flight, rewritten in
+ * place below the lines already printed (finished tables, failures). */
+static struct board {
+	int tty;
+	int drawn;                          /* lines of the block on screen */
+	int active[IN_FLIGHT_MAX];
+	char line[IN_FLIGHT_MAX][320];
+} board;
+
+static void board_clear(void)
+{
+	if (board.drawn)
+		fprintf(stderr, "\033[%dA\r\033[J", board.drawn);
+	board.drawn = 0;
+}
+
+static void board_draw(void)
+{
+	for (int i = 0; i < IN_FLIGHT_MAX; i++)
+		if (board.active[i]) {
+			fprintf(stderr, "%s\033[K\n", board.line[i]);
+			board.drawn++;
+		}
+	fflush(stderr);
+}
+
 struct prog {
-	int tty;         /* a progress line rewritten in place (one table at a time) */
+	int slot;        /* the worker's line on the board */
 	struct timespec start;
 	double logged;   /* seconds since start of the last log line */
 };
@@ -100,18 +132,40 @@ static void progress(void *arg, const struct lv_sync_progress *p)
 	struct prog *g = arg;
 	double s = since(&g->start);
 	double rate = s > 0 ? (double)p->rows / s : 0;
+	char est[256] = "";
 
+	/* a read of the whole table has an end: say how far it is */
+	if (p->initial)
+		lc_progress_text(est, sizeof(est), p);
 	pthread_mutex_lock(&out_mu);
-	if (g->tty) {
-		fprintf(stderr, "\r%-24s %10llu rows  %6llu pages  %9.0f rows/s%s",
-			p->table, (unsigned long long)p->rows, (unsigned long long)p->pages,
-			rate, p->done ? "\n" : "");
+	if (board.tty && !p->done) {
+		if (p->initial)
+			snprintf(board.line[g->slot], sizeof(board.line[0]), "%-24s %s", p->table, est);
+		else
+			snprintf(board.line[g->slot], sizeof(board.line[0]),
+				 "%-24s %llu changes in %llu pages, %.0f/s", p->table,
+				 (unsigned long long)p->rows, (unsigned long long)p->pages, rate);
+		board.active[g->slot] = 1;
+		board_clear();
+		board_draw();
 	} else if (p->done || s - g->logged >= LOG_EVERY) {
 		g->logged = s;
-		fprintf(stderr, "%s: %llu rows in %llu pages in %.1f s (%.0f rows/s), %llu applied, %llu unchanged, %llu removed%s\n",
-			p->table, (unsigned long long)p->rows, (unsigned long long)p->pages,
-			s, rate, (unsigned long long)p->applied, (unsigned long long)p->skipped,
-			(unsigned long long)p->deleted, p->done ? "" : " ...");
+		if (board.tty) {
+			board.active[g->slot] = 0;
+			board_clear();
+		}
+		if (p->done)
+			fprintf(stderr, "%s: %llu rows in %llu pages in %.1f s (%.0f rows/s), %llu applied, %llu unchanged, %llu removed\n",
+				p->table, (unsigned long long)p->rows, (unsigned long long)p->pages,
+				s, rate, (unsigned long long)p->applied, (unsigned long long)p->skipped,
+				(unsigned long long)p->deleted);
+		else if (p->initial)
+			fprintf(stderr, "%s: %s ...\n", p->table, est);
+		else
+			fprintf(stderr, "%s: %llu changes in %llu pages in %.1f s ...\n", p->table,
+				(unsigned long long)p->rows, (unsigned long long)p->pages, s);
+		if (board.tty)
+			board_draw();
 	}
 	pthread_mutex_unlock(&out_mu);
 }
@@ -139,17 +193,55 @@ static int collect(void *arg, const struct lv_table *t)
 /* One round's work list, shared by the threads that sync it. */
 struct round {
 	struct lv_store *st;
+	struct lv_dv_shared *sh;
 	char **names;
 	int n, next;     /* next table to start, under out_mu */
-	int tty;
 	int failed;
 };
 
 struct worker {
 	struct round *r;
+	int slot;
 	struct lv_dv *dv;
 	pthread_t th;
 };
+
+/* A table may start while fewer than the org's limit are in flight: the
+ * limit is tables_in_flight until Dataverse answers a request with the
+ * concurrency-limit 429, which lowers it (dataverse.c); said once. */
+static int slot_take(struct lv_dv_shared *sh)
+{
+	static unsigned told;
+
+	pthread_mutex_lock(&sh->mu);
+	while (sh->busy >= sh->limit && !stop) {
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		pthread_mutex_unlock(&sh->mu);
+		(void)nanosleep(&ts, NULL);
+		pthread_mutex_lock(&sh->mu);
+	}
+	if (!stop)
+		sh->busy++;
+	if (sh->lowered != told) {
+		told = sh->lowered;
+		pthread_mutex_lock(&out_mu);
+		board_clear();
+		fprintf(stderr, "lakectl sync: Dataverse refused concurrent requests (0x80072326); "
+			"%d table%s in flight from now on\n", sh->limit, sh->limit == 1 ? "" : "s");
+		board_draw();
+		pthread_mutex_unlock(&out_mu);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return stop ? -1 : 0;
+}
+
+static void slot_give(struct lv_dv_shared *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	sh->busy--;
+	pthread_mutex_unlock(&sh->mu);
+}
 
 static void *worker_main(void *arg)
 {
@@ -161,14 +253,19 @@ static void *worker_main(void *arg)
 		const char *name;
 		int rc;
 
+		if (slot_take(r->sh))
+			break;
 		pthread_mutex_lock(&out_mu);
 		name = !stop && r->next < r->n ? r->names[r->next++] : NULL;
 		pthread_mutex_unlock(&out_mu);
-		if (!name)
+		if (!name) {
+			slot_give(r->sh);
 			break;
-		g.tty = r->tty;
+		}
+		g.slot = w->slot;
 		clock_gettime(CLOCK_MONOTONIC, &g.start);
 		rc = lv_dv_sync_table(w->dv, r->st, name, progress, &g);
+		slot_give(r->sh);
 		if (rc == -ECANCELED && stop)
 			break;  /* stopped at a commit point: not a failure */
 		if (rc) {
@@ -177,9 +274,10 @@ static void *worker_main(void *arg)
 			/* the detail is this thread's: read it before the lock */
 			snprintf(msg, sizeof(msg), "%s: sync failed: %s", name, lv_err_message(rc));
 			pthread_mutex_lock(&out_mu);
-			if (g.tty)
-				fputc('\n', stderr);
+			board.active[w->slot] = 0;
+			board_clear();
 			fail("%s", msg);
+			board_draw();
 			r->failed = 1;
 			pthread_mutex_unlock(&out_mu);
 		}
@@ -187,8 +285,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int sync_round(struct lv_store *st, struct worker *w, int nw, int argc,
-		      char **argv, long snap_interval)
+static int sync_round(struct lv_store *st, struct lv_dv_shared *sh, struct worker *w,
+		      int nw, int argc, char **argv, long snap_interval)
 {
 	struct names all = { NULL, 0 };
 	struct round r = { 0 };
@@ -200,14 +298,15 @@ static int sync_round(struct lv_store *st, struct worker *w, int nw, int argc,
 			return fail_rc(rc, "cannot list tables");
 	}
 	r.st = st;
+	r.sh = sh;
 	r.names = argc ? argv : all.v;
 	r.n = argc ? argc : all.n;
 	if (nw > r.n)
 		nw = r.n;
-	/* a line rewritten in place only makes sense for one table at a time */
-	r.tty = isatty(2) && nw == 1;
+	board.tty = isatty(2);
 	for (int i = 0; i < nw; i++) {
 		w[i].r = &r;
+		w[i].slot = i;
 		if (i > 0 && pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0)
 			break;
 		started = i + 1;
@@ -216,6 +315,10 @@ static int sync_round(struct lv_store *st, struct worker *w, int nw, int argc,
 		worker_main(&w[0]);  /* this thread is one of them */
 	for (int i = 1; i < started; i++)
 		pthread_join(w[i].th, NULL);
+	pthread_mutex_lock(&out_mu);
+	memset(board.active, 0, sizeof(board.active));
+	board_clear();
+	pthread_mutex_unlock(&out_mu);
 	failed = r.failed;
 	for (int i = 0; i < all.n; i++)
 		free(all.v[i]);
@@ -296,6 +399,7 @@ int cmd_sync(int argc, char **argv)
 		lv_dv_set_cancel(w[nw].dv, &stop);
 		lv_dv_share(w[nw].dv, &sh);
 	}
+	sh.limit = nw;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -306,7 +410,7 @@ int cmd_sync(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		rc = sync_round(st, w, nw, argc - optind, argv + optind, snap);
+		rc = sync_round(st, &sh, w, nw, argc - optind, argv + optind, snap);
 		/* a linked sink gets what the round committed */
 		if (!stop && lv_store_conf_get(st, "adls_url") && do_push(st))
 			rc = 1;

@@ -128,4 +128,9 @@ int link_active(struct lv_store *st);
 /* Push to the linked sink, printing the outcome. */
 int do_push(struct lv_store *st);
 
+struct lv_sync_progress;
+/* How far a read of a whole table is, in words (progress.c): "1,234 of
+ * about 10,000 rows (12%), 456 rows/s, about 19 s left". */
+void lc_progress_text(char *buf, size_t len, const struct lv_sync_progress *p);
+
 #endif

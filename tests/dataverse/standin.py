@@ -84,15 +84,22 @@ ADMIN API (no auth, JSON in and out, loopback only)
 Tables are named by LogicalName or EntitySetName.  Errors: ``{"error": "..."}``
 with 400/404/409.
 
-    GET    /admin/health                       -> {"ok":true,"base_url","version","tables":[..]}
+    GET    /admin/health                       -> {"ok":true,"base_url","version","tables":[..],
+                                                   "in_flight_max": most Web API requests
+                                                   answered at once since the reset}
     POST   /admin/reset                        -> back to the startup org (data, faults, log,
                                                   tokens, clock, config, snapshots)
     GET    /admin/config                       -> {"token_lifetime","retention_seconds",...}
     POST   /admin/config   {"token_lifetime":60,"retention_seconds":604800,"max_page_size":5000,
                             "default_page_size":5000,"client_id","client_secret","tenant_id",
-                            "gzip":true,"snapshot_ttl":1800,"page_delay":0.4}  -> new config
-                                                (page_delay: seconds each page of an entity
-                                                 set takes, like a busy org; also --page-delay)
+                            "gzip":true,"snapshot_ttl":1800,"page_delay":0.4,
+                            "max_concurrent":2}  -> new config
+                                                (page_delay: seconds after its request each
+                                                 page of an entity set is ready, like a busy
+                                                 org's; also --page-delay;
+                                                 max_concurrent: Web API requests answered at
+                                                 once, more get 429 0x80072326 as Dataverse's
+                                                 limit of 52 does; 0 = no limit)
     POST   /admin/clock    {"advance_seconds":N} | {"offset_seconds":N} | {"now":"<ISO>"}
                                                 -> {"now","offset_seconds"} (server clock used
                                                    for tokens, createdon/modifiedon, retention)
@@ -241,6 +248,7 @@ E_NOT_FOUND = "0x80040217"
 E_INVALID_ARG = "0x80040203"
 E_AUTH = "0x80048306"
 E_THROTTLE_REQUESTS = "0x80072322"
+E_THROTTLE_CONCURRENCY = "0x80072326"
 E_INTERNAL = "0x80040216"
 
 
@@ -970,7 +978,7 @@ class Org:
                            "client_secret": DEFAULT_CLIENT_SECRET, "token_lifetime": 3599,
                            "retention_seconds": 7 * 86400, "max_page_size": 5000,
                            "default_page_size": 5000, "snapshot_ttl": 1800, "gzip": True,
-                           "page_delay": 0.0}
+                           "page_delay": 0.0, "max_concurrent": 0}
             self.config.update(cfg)
             self.config.update(self.overrides)
             self.tables = OrderedDict((t.name, t) for t in tables)
@@ -978,6 +986,8 @@ class Org:
             self.expired_below = 0     # delta tokens with version <= this are expired
             self.tokens = {}           # bearer token -> expiry (server clock)
             self.faults = []
+            self.in_flight = 0         # Web API requests being answered
+            self.in_flight_max = 0     # the most at once since the reset
             self.fault_seq = 0
             self.log = deque(maxlen=20000)
             self.log_seq = 0
@@ -1131,6 +1141,20 @@ class Org:
             f["id"] = self.fault_seq
             self.faults.append(f)
         return dict(f)
+
+    def admit(self):
+        """One more Web API request in flight, unless max_concurrent are."""
+        with self.lock:
+            limit = int(self.config.get("max_concurrent") or 0)
+            if limit and self.in_flight >= limit:
+                return False
+            self.in_flight += 1
+            self.in_flight_max = max(self.in_flight_max, self.in_flight)
+            return True
+
+    def release(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def take_fault(self, method, path, query):
         with self.lock:
@@ -1813,6 +1837,7 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method):
         org = self.server.org
         rec = None
+        self.arrived = time.monotonic()   # page_delay counts from here
         try:
             parts = urlsplit(self.path)
             path, query = parts.path or "/", parts.query
@@ -1836,8 +1861,20 @@ class Handler(BaseHTTPRequestHandler):
             if resp is DROPPED:
                 rec["status"] = "dropped"
                 return
-            if resp is None:
-                resp = self._route(method, path, query, body)
+            admitted = resp is None and path.startswith("/api/")
+            if admitted and not org.admit():
+                admitted = False
+                rec["fault"] = "concurrency"
+                resp = api_error_resp(ApiError(429, E_THROTTLE_CONCURRENCY,
+                                               "Number of concurrent requests exceeded the limit "
+                                               "of %d." % org.config["max_concurrent"],
+                                               [("Retry-After", "1")]))
+            try:
+                if resp is None:
+                    resp = self._route(method, path, query, body)
+            finally:
+                if admitted:
+                    org.release()
             rec["status"] = resp.status
             self._send(resp, method, fault)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
@@ -2518,7 +2555,11 @@ class Api:
         body = fut.result()
         delay = float(self.org.config.get("page_delay") or 0)
         if delay > 0:
-            time.sleep(delay)          # a real org takes 0.5-4 s per page
+            # a real org takes 0.5-4 s per page: this page is ready `delay`
+            # after its request arrived (or when built, if that took longer)
+            left = delay - (time.monotonic() - getattr(self.h, "arrived", time.monotonic()))
+            if left > 0:
+                time.sleep(left)
         nxt = offset + size
         with snap.lock:
             for k in [k for k in snap.cache if k[0] < offset]:
@@ -2566,7 +2607,8 @@ class Admin:
         if head == "health" and method == "GET":
             with org.lock:
                 return json_resp(200, {"ok": True, "base_url": org.base, "version": org.version,
-                                       "tables": list(org.tables)})
+                                       "tables": list(org.tables),
+                                       "in_flight_max": org.in_flight_max})
         if head == "reset" and method == "POST":
             org.reset()
             return json_resp(200, {"ok": True, "version": org.version})

@@ -128,6 +128,9 @@ NOT_SHELL = {
         "a picture of a Delta table's layout, not commands (tests/readers checks the layout)",
     ("", "dataverse-prod-org5b3f1e0a/"):
         "a picture of the lake's layout, not commands (the lake suite checks the layout)",
+    ("", "contact                  41,000 of about 120,000 rows (34%), 2,310 rows/s, about 34 s left"):
+        "a picture of sync's progress line on a terminal; tests/integration/test_status.py "
+        "checks that line under a real pty (script(1)) and in status",
     ("", "# /etc/fstab"):
         "fstab lines, not commands; tests/mount/fstab.sh mounts both forms with mount(8)",
 }

@@ -7,7 +7,9 @@ with the fault injected on a later page of lv_widget's initial read), then
 the source changes and both sync the delta (fault injected on the first and
 on a later delta page).  After each step the faulted lake equals the clean
 lake (paths, records without Sink dates, status counts), both equal the
-source, and the stand-in's log shows that the fault fired.
+source, and the stand-in's log shows that the fault fired. The three
+tables sync side by side (tables_in_flight 3), so each fault lands while
+other tables page and commit.
 """
 import os
 import random
@@ -43,7 +45,8 @@ class Faults(unittest.TestCase):
             s.close()
 
     def new_store(self):
-        s = lvtest.Store(self.standin, page_size=50, retry_base_ms=50)
+        s = lvtest.Store(self.standin, page_size=50, retry_base_ms=50,
+                         conf={"tables_in_flight": 3})
         lvtest.add_tables(s)
         self.stores.append(s)
         return s

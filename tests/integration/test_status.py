@@ -6,6 +6,8 @@ append_only, partition; the plain `status` shows the same."""
 import datetime
 import os
 import random
+import shlex
+import subprocess
 import sys
 import time
 import unittest
@@ -125,6 +127,98 @@ class Status(unittest.TestCase):
         t = self.tables()["lv_gadget"]
         self.assertEqual(t["state"], "Completed", t)
         self.assertNotIn("reason", t)
+
+    # -- progress with an end ---------------------------------------------------
+    def watch(self, p, table, want):
+        """status --json and plain status while @p syncs, until @table is
+        InProgress with progress that want(progress) accepts."""
+        deadline = time.time() + 60
+        while p.poll() is None and time.time() < deadline:
+            t = self.tables()[table]
+            g = t.get("progress")
+            if t["state"] == "InProgress" and g and want(g):
+                return g, self.store.ok("status")
+            time.sleep(0.1)
+        self.fail("%s never showed the progress wanted (sync rc %s)" % (table, p.poll()))
+
+    def finish(self, p):
+        rc = p.wait(timeout=120)
+        err = p.stderr.read().decode("utf-8", "replace")
+        p.stderr.close()
+        lvtest._live.pop(p.pid, None)
+        self.assertEqual(rc, 0, err)
+        return err
+
+    def test_progress_with_an_end(self):
+        total = len(self.standin.live_ids("lv_widget"))
+        total_g = len(self.standin.live_ids("lv_gadget"))
+        self.standin.admin("POST", "/admin/config", {"page_delay": 1.5})
+        try:
+            p = self.store.spawn("sync", "lv_widget", "lv_gadget")
+            g, plain = self.watch(p, "lv_widget", lambda g: g["rows"] > 0)
+            self.assertEqual(g["of_about"], total, g)
+            self.assertGreater(g["rows_per_second"], 0, g)
+            self.assertGreaterEqual(g["seconds_left"], 0, g)
+            self.assertLess(g["rows"], total, g)
+            self.assertRegex(plain, r"\n    progress: [\d,]+ of about %d rows \(\d+%%\), "
+                             r"[\d,]+ rows/s, about \d+ (s|min) left\n" % total)
+            # killed, the next sync goes on counting where the last commit was
+            self.store.kill(p)
+            done = self.tables()["lv_widget"]["progress"]["rows"]
+            self.assertGreaterEqual(done, g["rows"])
+            p = self.store.spawn("sync", "lv_widget")
+            g, _ = self.watch(p, "lv_widget", lambda g: g["rows"] > done)
+            self.assertEqual(g["of_about"], total, g)
+            err = self.finish(p)
+        finally:
+            self.standin.admin("POST", "/admin/config", {"page_delay": 0})
+        # without a terminal: a log line every few seconds saying how far
+        self.assertRegex(err, r"(?m)^lv_widget: [\d,]+ of about %d rows \(\d+%%\), .* \.\.\.$"
+                         % total)
+        self.assertRegex(err, r"(?m)^lv_widget: \d+ rows in \d+ pages .*removed$")
+        t = self.tables()["lv_widget"]
+        self.assertEqual(t["state"], "Completed", t)
+        self.assertNotIn("progress", t)
+        plain = self.store.ok("status")   # lv_gadget, killed above, still has it
+        self.assertNotRegex(plain, r"\nlv_widget .*\n    progress:")
+        self.assertRegex(plain, r"\nlv_gadget .*\n    progress: [\d,]+ of about %d rows" % total_g)
+
+    def test_progress_count_unknown(self):
+        # a server without the count: shown as unknown, never guessed
+        self.standin.fault("404", path="RetrieveTotalRecordCount", count=100)
+        self.standin.fault("slow", ms=800, path="/api/data/v9.2/lv_widgets", count=100)
+        try:
+            p = self.store.spawn("sync", "lv_widget")
+            g, plain = self.watch(p, "lv_widget", lambda g: g["rows"] > 0)
+            self.assertIsNone(g["of_about"], g)
+            self.assertIsNone(g["seconds_left"], g)
+            self.assertGreater(g["rows_per_second"], 0, g)
+            self.assertIn("rows of a count Dataverse did not give", plain)
+            self.finish(p)
+        finally:
+            self.standin.clear_faults()
+        self.assertEqual(self.tables()["lv_widget"]["count"],
+                         len(self.standin.live_ids("lv_widget")))
+
+    def test_progress_on_a_terminal(self):
+        # one line per table in flight, rewritten in place, under a real pty
+        self.standin.admin("POST", "/admin/config", {"page_delay": 0.3})
+        try:
+            cmd = " ".join(shlex.quote(a) for a in self.store.argv("sync"))
+            out = subprocess.run(["script", "-qefc", cmd, "/dev/null"], env=self.store.env(),
+                                 stdin=subprocess.DEVNULL, capture_output=True,
+                                 timeout=120)
+        finally:
+            self.standin.admin("POST", "/admin/config", {"page_delay": 0})
+        text = out.stdout.decode("utf-8", "replace")
+        self.assertEqual(out.returncode, 0, text)
+        self.assertIn("\x1b[", text)          # lines rewritten in place
+        for name in TABLES:
+            n = len(self.standin.live_ids(name))
+            self.assertRegex(text, r"%s +[\d,]+ of about %s rows" % (name, format(n, ",")))
+            # a finished table's line replaces the block, then the block again
+            self.assertRegex(text, r"(?m)(^|\x1b\[J)%s: \d+ rows in \d+ pages .*removed\r?$"
+                             % name)
 
 
 if __name__ == "__main__":

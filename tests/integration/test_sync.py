@@ -111,6 +111,37 @@ class Sync(unittest.TestCase):
         finally:
             store.close()
 
+    def test_6_concurrency_limit_lowers_tables_in_flight(self):
+        """Dataverse's 429 for too many concurrent requests (0x80072326)
+        lowers the number of tables in flight; no table fails of it."""
+        store = lvtest.Store(self.standin, page_size=50, conf={"tables_in_flight": 3})
+        try:
+            lvtest.add_tables(store)
+            self.standin.clear_requests()
+            self.standin.admin("POST", "/admin/config", {"page_delay": 0.2, "max_concurrent": 2})
+            try:
+                p = store.run("sync")
+            finally:
+                self.standin.admin("POST", "/admin/config", {"page_delay": 0, "max_concurrent": 0})
+            err = p.stderr.decode("utf-8", "replace")
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn("Dataverse refused concurrent requests (0x80072326); "
+                          "2 tables in flight from now on", err)
+            reqs = sorted(self.standin.requests(), key=lambda r: r["seq"])
+            told = [i for i, r in enumerate(reqs) if r.get("fault") == "concurrency"]
+            self.assertTrue(told, "the stand-in never refused a request: the test tests nothing")
+            # once lowered, the three tables never again ask three at a time
+            # (allow the requests already on their way when it was answered)
+            self.assertLessEqual(len(told), 3, [reqs[i] for i in told])
+            state = {t["name"]: t["state"] for t in store.status()["tables"]}
+            self.assertEqual(set(state.values()), {"Completed"}, state)
+            for t in TABLES:
+                if not TABLES[t][2]["append_only"]:
+                    self.assertEqual(store.table_status(t)["count"],
+                                     len(self.standin.live_ids(t)), t)
+        finally:
+            store.close()
+
     def test_3_month_and_year_file_names(self):
         self.store.sync()
         import re

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "lakeview/store.h"
+struct lv_table;
 
 #define LV_DV_PAGE_MAX ((size_t)256 << 20)
 
@@ -77,11 +78,15 @@ void lv_dv_set_cancel(struct lv_dv *dv, const volatile sig_atomic_t *flag);
 /** What the clients of one org in one process share (lv_dv_share()). */
 struct lv_dv_shared {
 	pthread_mutex_t writer;   /**< held around every store write */
-	pthread_mutex_t mu;       /**< guards pause_ms */
+	pthread_mutex_t mu;       /**< guards the fields below */
 	int64_t pause_ms;         /**< CLOCK_MONOTONIC ms no request starts before */
+	int busy;                 /**< tables in flight, kept by the caller */
+	int limit;                /**< most tables in flight: set by the caller,
+				       lowered by a concurrency-limit 429 */
+	unsigned lowered;         /**< how many times a 429 lowered it */
 };
 
-#define LV_DV_SHARED_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 0 }
+#define LV_DV_SHARED_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 0, 0, 1, 0 }
 
 /**
  * Caveat: one lv_dv per thread (its connection and token are its own);
@@ -93,7 +98,12 @@ struct lv_dv_shared {
  * fetched by several threads are committed by one at a time: the store has
  * one writer. Fetching and parsing a page happen outside it. And a 429
  * with Retry-After answered to any of them pauses every request of all of
- * them until then: Dataverse's limits are per user, not per table.
+ * them until then: Dataverse's limits are per user, not per table. A 429
+ * for too many concurrent requests (0x80072326) lowers sh->limit to one
+ * less than sh->busy (at least 1): the caller starts a table only while
+ * busy < limit, and a client told so gives its place up (busy - 1) and
+ * waits until busy < limit before it retries, so the org sees fewer tables
+ * in flight at once instead of failed ones.
  * NULL (the default): nothing shared, for a single-threaded caller.
  */
 void lv_dv_share(struct lv_dv *dv, struct lv_dv_shared *sh);
@@ -120,6 +130,15 @@ int lv_dv_tables(struct lv_dv *dv, int tracked,
 int lv_dv_metadata(struct lv_dv *dv, const char *table, char **json,
 		   size_t *len) __attribute__((warn_unused_result));
 
+/**
+ * Count the rows of @p table as Dataverse last counted them
+ * (RetrieveTotalRecordCount: a count up to 24 hours old, where `$count`
+ * stops at 5,000). @return 0 with *count; an error (the server has no
+ * such function, or no count for the table) with *count = -1.
+ */
+int lv_dv_count(struct lv_dv *dv, const char *table, int64_t *count)
+	__attribute__((warn_unused_result));
+
 /** Progress of a sync, reported after each committed page. */
 struct lv_sync_progress {
 	const char *table;
@@ -128,7 +147,27 @@ struct lv_sync_progress {
 	uint64_t applied, skipped, deleted;
 	int done;                 /**< the delta link was reached */
 	int initial;              /**< an initial sync or full resync */
+	/* of an initial sync or resync, over every run that worked on it: */
+	uint64_t read_rows;       /**< items read so far */
+	int64_t total;            /**< rows Dataverse counted before it began; -1 unknown */
+	double read_secs;         /**< seconds spent paging it */
 };
+
+/**
+ * Where the initial sync (or full resync) of @p t stands, from its stored
+ * sync state: what `lakectl status` shows for a table InProgress.
+ * @return 0 and *p filled (table, read_rows, total, read_secs, initial);
+ * -ENOENT when no such read is under way.
+ */
+int lv_sync_progress_of(const struct lv_table *t, struct lv_sync_progress *p);
+
+/**
+ * The pace of @p p's read: *rate rows per second of paging (0 before the
+ * first page) and *left seconds until the count is reached at that pace
+ * (-1 when the count is unknown, the pace is, or the read has passed the
+ * count: Dataverse's count may be a day old).
+ */
+void lv_sync_eta(const struct lv_sync_progress *p, double *rate, double *left);
 
 typedef void (*lv_progress_fn)(void *arg, const struct lv_sync_progress *p);
 
