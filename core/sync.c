@@ -265,6 +265,37 @@ static double mono_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Read the whole table again (a resync), from its first page. */
+static void read_again(struct sync_state *s)
+{
+	s->resync = 1;
+	free(s->next);
+	s->next = NULL;
+}
+
+/* Store the sync state @s with the table, InProgress while a read of the
+ * whole table is under way, under the writer lock; on failure the lock
+ * stays held for the caller's fail path. */
+static int state_save(struct lv_dv *dv, struct lv_store *st, const char *name,
+		      const struct sync_state *s, int *held)
+{
+	struct lv_table c;
+	int rc;
+
+	wlock(dv, held);
+	rc = lv_table_get(st, name, &c);
+	if (rc)
+		return rc;
+	lv_table_set_state(&c, reading(s) ? LV_STATE_INPROGRESS : NULL, "");
+	rc = state_store(&c, s);
+	if (!rc)
+		rc = lv_lake_table_update(st, &c, 0);
+	lv_table_free(&c);
+	if (!rc)
+		wunlock(dv, held);
+	return rc;
+}
+
 /* A read of the whole table starts: its count, for progress with an end.
  * The count is an estimate and optional: a server without it (or any
  * failure but a stop) leaves it unknown, and the sync goes on. */
@@ -517,12 +548,8 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	rc = state_load(&t, &s);
 	if (rc)
 		goto fail;
-	if (changed && (s.delta || s.next)) {
-		/* existing rows need the new columns' values: read everything */
-		s.resync = 1;
-		free(s.next);
-		s.next = NULL;
-	}
+	if (changed && (s.delta || s.next))
+		read_again(&s);  /* existing rows need the new columns' values */
 	if (reading(&s) && !s.next) {
 		rc = read_begin(dv, name, &s);
 		if (rc)
@@ -530,22 +557,9 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 	}
 	/* the sync state now; a new schema goes with the first page's commit,
 	 * so model.json changes with the first record that has the column */
-	{
-		struct lv_table c;
-
-		wlock(dv, &held);
-		rc = lv_table_get(st, name, &c);
-		if (rc)
-			goto fail;
-		lv_table_set_state(&c, !s.delta || s.resync ? LV_STATE_INPROGRESS : NULL, "");
-		rc = state_store(&c, &s);
-		if (!rc)
-			rc = lv_lake_table_update(st, &c, 0);
-		lv_table_free(&c);
-		if (rc)
-			goto fail;
-		wunlock(dv, &held);
-	}
+	rc = state_save(dv, st, name, &s, &held);
+	if (rc)
+		goto fail;
 	p.table = t.name;
 	mark = mono_s();
 	job = (struct page_job){ .dv = dv, .st = st, .name = name, .progress = progress,
@@ -588,28 +602,13 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 			if (rc && !job.rc && strcmp(dv->code, EXPIRED_CODE) == 0 && !expired_once) {
 				/* the delta token expired: read the whole table again */
 				expired_once = 1;
-				s.resync = 1;
-				free(s.next);
-				s.next = NULL;
+				read_again(&s);
 				rc = read_begin(dv, name, &s);
 				if (rc)
 					goto done;
-				{
-					struct lv_table c;
-
-					wlock(dv, &held);
-					rc = lv_table_get(st, name, &c);
-					if (!rc) {
-						rc = state_store(&c, &s);
-						lv_table_set_state(&c, LV_STATE_INPROGRESS, NULL);
-						if (!rc)
-							rc = lv_lake_table_update(st, &c, 0);
-						lv_table_free(&c);
-					}
-				}
+				rc = state_save(dv, st, name, &s, &held);
 				if (rc)
 					goto fail;
-				wunlock(dv, &held);
 				continue;
 			}
 			goto fail;

@@ -212,6 +212,7 @@ struct worker {
 static int slot_take(struct lv_dv_shared *sh)
 {
 	static unsigned told;
+	int rc = -1;
 
 	pthread_mutex_lock(&sh->mu);
 	while (sh->busy >= sh->limit && !stop) {
@@ -221,8 +222,10 @@ static int slot_take(struct lv_dv_shared *sh)
 		(void)nanosleep(&ts, NULL);
 		pthread_mutex_lock(&sh->mu);
 	}
-	if (!stop)
+	if (!stop) {
 		sh->busy++;
+		rc = 0;
+	}
 	if (sh->lowered != told) {
 		told = sh->lowered;
 		pthread_mutex_lock(&out_mu);
@@ -233,7 +236,7 @@ static int slot_take(struct lv_dv_shared *sh)
 		pthread_mutex_unlock(&out_mu);
 	}
 	pthread_mutex_unlock(&sh->mu);
-	return stop ? -1 : 0;
+	return rc;
 }
 
 static void slot_give(struct lv_dv_shared *sh)
