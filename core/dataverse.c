@@ -135,7 +135,9 @@ static int throttle_wait(struct lv_dv *dv)
 
 /* This client's table was told there are too many requests at once: it
  * gives its place up and waits until fewer than the lowered limit of
- * tables are in flight, then goes on where it was (nothing failed). */
+ * tables are in flight, then goes on where it was (nothing failed). A
+ * waiting table goes before any table not started yet (sh->waiting).
+ * @return 1 when it waited, 0 when its place was free, or -ECANCELED. */
 static int park(struct lv_dv *dv)
 {
 	struct lv_dv_shared *sh = dv->sh;
@@ -144,17 +146,20 @@ static int park(struct lv_dv *dv)
 	dv->parked = 0;
 	pthread_mutex_lock(&sh->mu);
 	sh->busy--;
+	sh->waiting++;
 	while (sh->busy >= sh->limit) {
-		struct timespec ts = { 0, 100 * 1000000L };
+		struct timespec ts = { 0, 20 * 1000000L };
 
 		if (dv->retry.cancel && *dv->retry.cancel) {
 			rc = -ECANCELED;
 			break;
 		}
+		rc = 1;
 		pthread_mutex_unlock(&sh->mu);
 		(void)nanosleep(&ts, NULL);
 		pthread_mutex_lock(&sh->mu);
 	}
+	sh->waiting--;
 	sh->busy++;  /* the caller gives it back when the table ends */
 	pthread_mutex_unlock(&sh->mu);
 	return rc;
@@ -257,9 +262,23 @@ int lv_dv_get(struct lv_dv *dv, const char *url, int tracked, struct lv_http_res
 	dv->code[0] = '\0';
 	snprintf(prefer, sizeof(prefer), "Prefer: odata.track-changes,odata.maxpagesize=%u",
 		 dv->page_size);
+	dv->parked = 0;
 	for (unsigned attempt = 0;; attempt++) {
 		int n = 0, again;
 
+		if (dv->sh) {
+			/* waits first, so the token is fresh when the request goes;
+			 * a table that waited for its place starts its tries over */
+			rc = dv->parked ? park(dv) : 0;
+			if (rc == 1) {
+				attempt = 0;
+				rc = 0;
+			}
+			if (!rc)
+				rc = throttle_wait(dv);
+			if (rc)
+				return rc;
+		}
 		rc = lv_oauth_token(dv->oauth, dv->http, &dv->retry, renewed == 1, &token);
 		if (rc)
 			return rc;
@@ -274,15 +293,6 @@ int lv_dv_get(struct lv_dv *dv, const char *url, int tracked, struct lv_http_res
 		if (tracked)
 			hdrs[n++] = prefer;
 		hdrs[n] = NULL;
-		if (dv->sh) {
-			rc = dv->parked ? park(dv) : 0;
-			if (!rc)
-				rc = throttle_wait(dv);
-			if (rc) {
-				memset(auth, 0, sizeof(auth));
-				return rc;
-			}
-		}
 		rc = lv_http_request(dv->http, "GET", url, hdrs, NULL, 0, r);
 		memset(auth, 0, sizeof(auth));
 		if (!rc && dv->sh)
@@ -383,6 +393,7 @@ int lv_dv_count(struct lv_dv *dv, const char *table, int64_t *count)
 	struct lv_http_resp r;
 	char url[URL_MAX];
 	json_t *doc = NULL, *c, *keys, *vals;
+	unsigned tries;
 	int rc;
 
 	*count = -1;
@@ -392,7 +403,11 @@ int lv_dv_count(struct lv_dv *dv, const char *table, int64_t *count)
 	snprintf(url, sizeof(url), "%sRetrieveTotalRecordCount(EntityNames=@n)?@n=%%5B%%22%s%%22%%5D",
 		 dv->api, table);
 	lv_http_resp_init(&r, (size_t)1 << 20);
+	/* one try: an estimate is not worth holding the sync back */
+	tries = dv->retry.tries;
+	dv->retry.tries = 1;
 	rc = lv_dv_get(dv, url, 0, &r);
+	dv->retry.tries = tries;
 	if (rc)
 		goto out;
 	doc = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, NULL);

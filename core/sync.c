@@ -582,7 +582,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		}
 		if (job.running) {
 			/* the page being committed named this one */
-			memcpy(url, url + URL_MAX, URL_MAX);
+			memcpy(url, url + URL_MAX, strlen(url + URL_MAX) + 1);
 		} else {
 			if (s.next)
 				snprintf(url, URL_MAX, "%s", s.next);

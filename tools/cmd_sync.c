@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,7 @@ static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;  /* stderr, the work 
  * place below the lines already printed (finished tables, failures). */
 static struct board {
 	int tty;
+	int cols, rows;                     /* the terminal's size */
 	int drawn;                          /* lines of the block on screen */
 	int active[IN_FLIGHT_MAX];
 	char line[IN_FLIGHT_MAX][320];
@@ -103,14 +105,29 @@ static void board_clear(void)
 	board.drawn = 0;
 }
 
+/* Each line cut to the terminal's width and the block to its height: a
+ * wrapped line would take two rows, and the cursor moves back by lines. */
 static void board_draw(void)
 {
-	for (int i = 0; i < IN_FLIGHT_MAX; i++)
+	for (int i = 0; i < IN_FLIGHT_MAX && board.drawn < board.rows - 1; i++)
 		if (board.active[i]) {
-			fprintf(stderr, "%s\033[K\n", board.line[i]);
+			fprintf(stderr, "%.*s\033[K\n", board.cols - 1, board.line[i]);
 			board.drawn++;
 		}
 	fflush(stderr);
+}
+
+static void board_open(void)
+{
+	struct winsize ws;
+
+	board.tty = isatty(2);
+	board.cols = 80;
+	board.rows = 24;
+	if (board.tty && ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && ws.ws_row > 1) {
+		board.cols = ws.ws_col;
+		board.rows = ws.ws_row;
+	}
 }
 
 struct prog {
@@ -214,8 +231,11 @@ static int slot_take(struct lv_dv_shared *sh)
 	static unsigned told;
 	int rc = -1;
 
+	int say = 0;
+
 	pthread_mutex_lock(&sh->mu);
-	while (sh->busy >= sh->limit && !stop) {
+	/* tables told to wait for a place go first (dataverse.c park()) */
+	while ((sh->busy >= sh->limit || sh->waiting > 0) && !stop) {
 		struct timespec ts = { 0, 100 * 1000000L };
 
 		pthread_mutex_unlock(&sh->mu);
@@ -228,14 +248,17 @@ static int slot_take(struct lv_dv_shared *sh)
 	}
 	if (sh->lowered != told) {
 		told = sh->lowered;
+		say = sh->limit;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	if (say) {
 		pthread_mutex_lock(&out_mu);
 		board_clear();
 		fprintf(stderr, "lakectl sync: Dataverse refused concurrent requests (0x80072326); "
-			"%d table%s in flight from now on\n", sh->limit, sh->limit == 1 ? "" : "s");
+			"%d table%s in flight from now on\n", say, say == 1 ? "" : "s");
 		board_draw();
 		pthread_mutex_unlock(&out_mu);
 	}
-	pthread_mutex_unlock(&sh->mu);
 	return rc;
 }
 
@@ -306,7 +329,7 @@ static int sync_round(struct lv_store *st, struct lv_dv_shared *sh, struct worke
 	r.n = argc ? argc : all.n;
 	if (nw > r.n)
 		nw = r.n;
-	board.tty = isatty(2);
+	board_open();
 	for (int i = 0; i < nw; i++) {
 		w[i].r = &r;
 		w[i].slot = i;

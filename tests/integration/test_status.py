@@ -6,6 +6,7 @@ append_only, partition; the plain `status` shows the same."""
 import datetime
 import os
 import random
+import re
 import shlex
 import subprocess
 import sys
@@ -204,7 +205,9 @@ class Status(unittest.TestCase):
         # one line per table in flight, rewritten in place, under a real pty
         self.standin.admin("POST", "/admin/config", {"page_delay": 0.3})
         try:
-            cmd = " ".join(shlex.quote(a) for a in self.store.argv("sync"))
+            # a narrow terminal: lines wider than it would wrap and the
+            # cursor would go back too few rows
+            cmd = "stty cols 60 rows 20; " + " ".join(shlex.quote(a) for a in self.store.argv("sync"))
             out = subprocess.run(["script", "-qefc", cmd, "/dev/null"], env=self.store.env(),
                                  stdin=subprocess.DEVNULL, capture_output=True,
                                  timeout=120)
@@ -213,6 +216,9 @@ class Status(unittest.TestCase):
         text = out.stdout.decode("utf-8", "replace")
         self.assertEqual(out.returncode, 0, text)
         self.assertIn("\x1b[", text)          # lines rewritten in place
+        drawn = re.findall(r"(?:^|[\r\n]|\x1b\[[0-9]*[A-Za-z])([^\r\n\x1b]*)\x1b\[K", text)
+        self.assertTrue(drawn, text)
+        self.assertLessEqual(max(len(d) for d in drawn), 59, drawn)
         for name in TABLES:
             n = len(self.standin.live_ids(name))
             self.assertRegex(text, r"%s +[\d,]+ of about %s rows" % (name, format(n, ",")))

@@ -11,7 +11,8 @@
  *    point at the environment's own host: a link to another host is an
  *    error (it would receive our bearer token).
  *  - Memory per page is bounded: a page body larger than LV_DV_PAGE_MAX
- *    is refused (lower the page size); bodies are not stream-parsed.
+ *    is refused (lower the page size); bodies are not stream-parsed. A
+ *    table in sync holds two pages (one fetched while one commits).
  *  - Retries: 429 waits Retry-After; 408, 500, 502, 503, 504 and transport
  *    errors back off exponentially with full jitter (base 1 s, cap 60 s,
  *    bounded tries); a 401 renews the token once; any other 4xx fails.
@@ -81,12 +82,14 @@ struct lv_dv_shared {
 	pthread_mutex_t mu;       /**< guards the fields below */
 	int64_t pause_ms;         /**< CLOCK_MONOTONIC ms no request starts before */
 	int busy;                 /**< tables in flight, kept by the caller */
+	int waiting;              /**< of those, told to wait for a place: they
+				       go before tables not started yet */
 	int limit;                /**< most tables in flight: set by the caller,
 				       lowered by a concurrency-limit 429 */
 	unsigned lowered;         /**< how many times a 429 lowered it */
 };
 
-#define LV_DV_SHARED_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 0, 0, 1, 0 }
+#define LV_DV_SHARED_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 1, 0 }
 
 /**
  * Caveat: one lv_dv per thread (its connection and token are its own);
@@ -101,9 +104,10 @@ struct lv_dv_shared {
  * them until then: Dataverse's limits are per user, not per table. A 429
  * for too many concurrent requests (0x80072326) lowers sh->limit to one
  * less than sh->busy (at least 1): the caller starts a table only while
- * busy < limit, and a client told so gives its place up (busy - 1) and
- * waits until busy < limit before it retries, so the org sees fewer tables
- * in flight at once instead of failed ones.
+ * busy < limit and no table waits, and a client told so gives its place
+ * up (busy - 1, waiting + 1) and waits until busy < limit before it
+ * retries with its tries counted afresh, so the org sees fewer tables in
+ * flight at once instead of failed ones.
  * NULL (the default): nothing shared, for a single-threaded caller.
  */
 void lv_dv_share(struct lv_dv *dv, struct lv_dv_shared *sh);
