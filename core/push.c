@@ -19,11 +19,12 @@
  *  - Block shape, the trade-off: a block is one chunk (~64 KiB). Bigger
  *    blocks make a first push faster (fewer requests) and every later push
  *    bigger (a change re-sends its whole block). Measured on a 256 MiB
- *    partition against Azurite (scripts/bench.sh push): content-defined
- *    groups of ~4 chunks (~256 KiB) took the first push from 0.15x to
- *    0.40x rclone's speed, but the push after 1,000 random updates from
- *    0.22x to 0.67x the bytes rclone sends; ~4 MiB groups re-send nearly
- *    all of it. A user whose tables change every minute pushes every
+ *    partition against Azurite (scripts/bench.sh push, one run per shape):
+ *    64 KiB blocks, 4 in flight, pushed it first at 0.15x rclone's speed
+ *    and sent 0.22x rclone's bytes after 1,000 random updates;
+ *    content-defined groups of ~4 chunks (~256 KiB), 8 or 16 in flight,
+ *    0.40x or 0.36x the speed but 0.67x the bytes; ~4 MiB groups re-send
+ *    nearly all of it. A user whose tables change every minute pushes every
  *    minute and does the first push once, so the small block wins; its
  *    first push gets its speed from requests in flight instead. Splitting
  *    big first-push blocks later (Put Block From URL, a server-side copy

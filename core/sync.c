@@ -273,29 +273,6 @@ static void read_again(struct sync_state *s)
 	s->next = NULL;
 }
 
-/* Store the sync state @s with the table, InProgress while a read of the
- * whole table is under way, under the writer lock; on failure the lock
- * stays held for the caller's fail path. */
-static int state_save(struct lv_dv *dv, struct lv_store *st, const char *name,
-		      const struct sync_state *s, int *held)
-{
-	struct lv_table c;
-	int rc;
-
-	wlock(dv, held);
-	rc = lv_table_get(st, name, &c);
-	if (rc)
-		return rc;
-	lv_table_set_state(&c, reading(s) ? LV_STATE_INPROGRESS : NULL, "");
-	rc = state_store(&c, s);
-	if (!rc)
-		rc = lv_lake_table_update(st, &c, 0);
-	lv_table_free(&c);
-	if (!rc)
-		wunlock(dv, held);
-	return rc;
-}
-
 /* A read of the whole table starts: its count, for progress with an end.
  * The count is an estimate and optional: a server without it (or any
  * failure but a stop) leaves it unknown, and the sync goes on. */
@@ -312,6 +289,36 @@ static int read_begin(struct lv_dv *dv, const char *name, struct sync_state *s)
 	lv_err_clear();
 	s->total = rc ? -1 : n;
 	return 0;
+}
+
+/* Before the first request of a run or of a resync: a read of the whole
+ * table starting from its first page gets its count, and the sync state
+ * is stored with the table, InProgress while such a read is under way,
+ * under the writer lock; on failure the lock stays held for the caller's
+ * fail path (a stop is -ECANCELED). */
+static int state_begin(struct lv_dv *dv, struct lv_store *st, const char *name,
+		       struct sync_state *s, int *held)
+{
+	struct lv_table c;
+	int rc;
+
+	if (reading(s) && !s->next) {
+		rc = read_begin(dv, name, s);
+		if (rc)
+			return rc;
+	}
+	wlock(dv, held);
+	rc = lv_table_get(st, name, &c);
+	if (rc)
+		return rc;
+	lv_table_set_state(&c, reading(s) ? LV_STATE_INPROGRESS : NULL, "");
+	rc = state_store(&c, s);
+	if (!rc)
+		rc = lv_lake_table_update(st, &c, 0);
+	lv_table_free(&c);
+	if (!rc)
+		wunlock(dv, held);
+	return rc;
 }
 
 int lv_sync_progress_of(const struct lv_table *t, struct lv_sync_progress *p)
@@ -550,14 +557,9 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 		goto fail;
 	if (changed && (s.delta || s.next))
 		read_again(&s);  /* existing rows need the new columns' values */
-	if (reading(&s) && !s.next) {
-		rc = read_begin(dv, name, &s);
-		if (rc)
-			goto done;
-	}
 	/* the sync state now; a new schema goes with the first page's commit,
 	 * so model.json changes with the first record that has the column */
-	rc = state_save(dv, st, name, &s, &held);
+	rc = state_begin(dv, st, name, &s, &held);
 	if (rc)
 		goto fail;
 	p.table = t.name;
@@ -603,10 +605,7 @@ int lv_dv_sync_table(struct lv_dv *dv, struct lv_store *st, const char *name,
 				/* the delta token expired: read the whole table again */
 				expired_once = 1;
 				read_again(&s);
-				rc = read_begin(dv, name, &s);
-				if (rc)
-					goto done;
-				rc = state_save(dv, st, name, &s, &held);
+				rc = state_begin(dv, st, name, &s, &held);
 				if (rc)
 					goto fail;
 				continue;
